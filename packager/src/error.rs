@@ -1,0 +1,14 @@
+//! Errors of the packager and its storage.
+
+use std::path::PathBuf;
+
+/// A storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("object key {key:?} is not a valid storage key")]
+    BadKey { key: String },
+    #[error("could not write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("could not read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+}

@@ -1,0 +1,48 @@
+//! Object keys: the one place that knows where each object of a lecture is stored.
+
+/// The version directory of a lecture's media. A repaired copy gets a new version so the
+/// switch from the live copy is atomic.
+pub const FIRST_VERSION: &str = "v1";
+
+/// `lectures/<lecture>/<version>/<track>/<rung>/<sequence>.ts`
+pub fn segment(lecture: &str, version: &str, track: &str, rung: &str, sequence: u64) -> String {
+    format!("lectures/{lecture}/{version}/{track}/{rung}/{sequence}.ts")
+}
+
+/// `lectures/<lecture>/<version>/<track>/<rung>/index.m3u8`
+pub fn media_playlist(lecture: &str, version: &str, track: &str, rung: &str) -> String {
+    format!("lectures/{lecture}/{version}/{track}/{rung}/index.m3u8")
+}
+
+/// `lectures/<lecture>/<version>/<track>/master.m3u8`
+pub fn master_playlist(lecture: &str, version: &str, track: &str) -> String {
+    format!("lectures/{lecture}/{version}/{track}/master.m3u8")
+}
+
+/// True for a name that may stand as one path component of a key: ASCII letters, digits,
+/// `-` and `_`, not empty. Everything that reaches a key from outside is checked with this.
+pub fn is_safe_component(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_documented_layout() {
+        assert_eq!(segment("l1", "v1", "presenter", "720p", 7), "lectures/l1/v1/presenter/720p/7.ts");
+        assert_eq!(media_playlist("l1", "v1", "presenter", "720p"), "lectures/l1/v1/presenter/720p/index.m3u8");
+        assert_eq!(master_playlist("l1", "v1", "presenter"), "lectures/l1/v1/presenter/master.m3u8");
+    }
+
+    #[test]
+    fn unsafe_components_are_refused() {
+        for bad in ["", "..", "a/b", "a b", "é", &"x".repeat(65)] {
+            assert!(!is_safe_component(bad), "{bad:?}");
+        }
+        assert!(is_safe_component("720p"));
+    }
+}

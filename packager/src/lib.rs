@@ -1,0 +1,18 @@
+//! The packager turns encoded segments into an HLS archive in object storage.
+//!
+//! - [`keys`]: where every object lives (`lectures/<id>/<version>/<track>/<rung>/<seq>.ts`).
+//! - [`storage`]: the [`Storage`](storage::Storage) trait and its local-directory backend.
+//! - [`playlist`]: pure m3u8-rs rendering of master and media playlists, shared with the
+//!   catalog, which renders the playlists a viewer receives from its own rows.
+//! - [`packager`]: the [`Packager`](packager::Packager) a worker feeds segments to; it stores
+//!   each segment, then its canonical playlists, and only then reports it to the catalog.
+
+pub mod error;
+pub mod keys;
+pub mod packager;
+pub mod playlist;
+pub mod storage;
+
+pub use error::StorageError;
+pub use packager::{Packager, PackagerError, ReportError, Reporter, Segment};
+pub use storage::{LocalDir, Storage};

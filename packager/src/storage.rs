@@ -1,0 +1,107 @@
+//! Object storage behind one small trait. The local directory is the embedded default;
+//! S3 comes with the transcode issue.
+
+use crate::error::StorageError;
+use async_trait::async_trait;
+use bytes::Bytes;
+use std::path::{Path, PathBuf};
+
+/// Where segments and playlists are kept. Keys are `/`-separated relative paths built by
+/// [`crate::keys`]; segments are written once and never changed.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Stores `body` under `key`, replacing an earlier object. A reader never sees a
+    /// half-written object.
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StorageError>;
+
+    /// The object under `key`, or `None` when there is none.
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError>;
+
+    /// The file that holds `key`, when this backend keeps objects as local files (so the
+    /// catalog can serve byte ranges straight from disk).
+    fn local_path(&self, key: &str) -> Option<PathBuf>;
+}
+
+/// Objects as files below a directory.
+#[derive(Debug, Clone)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+impl LocalDir {
+    /// Storage below `root`; the directory is created on the first write.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        LocalDir { root: root.into() }
+    }
+
+    /// The directory the objects are kept in.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf, StorageError> {
+        let safe = !key.is_empty()
+            && key.split('/').all(|part| {
+                !part.is_empty()
+                    && part != "."
+                    && part != ".."
+                    && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+        if !safe {
+            return Err(StorageError::BadKey { key: key.to_owned() });
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+#[async_trait]
+impl Storage for LocalDir {
+    async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        let write = |source| StorageError::Write { path: path.clone(), source };
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(write)?;
+        }
+        // Write beside, then rename: readers see the old object or the new one, never half.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        tokio::fs::write(&tmp, &body).await.map_err(write)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(write)?;
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
+        let path = self.path(key)?;
+        match tokio::fs::read(&path).await {
+            Ok(body) => Ok(Some(body.into())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(StorageError::Read { path, source }),
+        }
+    }
+
+    fn local_path(&self, key: &str) -> Option<PathBuf> {
+        self.path(key).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_dir_round_trips_and_reports_absence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDir::new(dir.path());
+        assert_eq!(store.get("lectures/a/v1/x.ts").await.unwrap(), None);
+        store.put("lectures/a/v1/x.ts", Bytes::from_static(b"abc"), "video/mp2t").await.unwrap();
+        assert_eq!(store.get("lectures/a/v1/x.ts").await.unwrap().unwrap(), Bytes::from_static(b"abc"));
+    }
+
+    #[tokio::test]
+    async fn local_dir_refuses_keys_that_leave_its_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDir::new(dir.path());
+        for key in ["../x", "a/../../x", "/etc/passwd", "a//b", ""] {
+            assert!(matches!(store.get(key).await, Err(StorageError::BadKey { .. })), "{key}");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! What a capture box (the ingest daemon) and the catalog say to each other.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/agent/recordings`: the box has started recording now.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StartRecording {
+    /// The lecture's title; the catalog names it after the course and date when absent.
+    pub title: Option<String>,
+    /// The tracks the box records, e.g. `["presenter"]`.
+    pub tracks: Vec<String>,
+}
+
+/// The catalog's answer to [`StartRecording`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordingStarted {
+    pub recording_id: String,
+    pub lecture_id: String,
+    /// Where to push the live stream, when a worker is available. `None` means: record
+    /// locally only for now.
+    pub live: Option<LiveTarget>,
+}
+
+/// An SRT destination for one recording.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveTarget {
+    /// `srt://host:port` of the worker's listener.
+    pub srt_url: String,
+    /// The SRT `streamid` per track, in the order of [`StartRecording::tracks`]; see
+    /// [`crate::worker::StreamId`].
+    pub stream_ids: Vec<String>,
+}
+
+/// `POST /api/v1/agent/recordings/{id}/stop`: the box has stopped recording.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StopRecording {
+    /// Seconds the box recorded, by its own clock.
+    pub recorded_seconds: f64,
+}

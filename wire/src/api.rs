@@ -1,0 +1,93 @@
+//! Bodies of the public API under `/api/v1` (the player and admin UI).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A user's role within their institute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Instructor,
+    Student,
+}
+
+/// `GET /api/v1/me`, and the body of a successful login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Me {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub institute_id: String,
+    pub institute_name: String,
+}
+
+/// One course, as listed by `GET /api/v1/courses`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Course {
+    pub id: String,
+    pub code: String,
+    pub title: String,
+    pub term: String,
+}
+
+/// Where a lecture is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LectureState {
+    /// Planned, nothing recorded yet.
+    Scheduled,
+    /// The capture box is recording; it can be watched live.
+    Capturing,
+    /// Recording has ended; the worker is closing the on-demand copy.
+    Processing,
+    /// The on-demand recording is complete.
+    Ready,
+    /// Something went wrong; `error` on the lecture says what.
+    Failed,
+}
+
+/// `GET /api/v1/lectures/{id}` and the items of `GET /api/v1/courses/{id}/lectures`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Lecture {
+    pub id: String,
+    pub course_id: String,
+    pub title: String,
+    pub state: LectureState,
+    /// True while the lecture can be watched at its live edge.
+    pub live: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Seconds of media the catalog holds for the main track.
+    pub duration_seconds: f64,
+    /// A message a person understands, when `state` is `failed`.
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist.
+/// The URL carries a short-lived token scoped to this lecture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Playback {
+    pub master: String,
+}
+
+/// The body of every error answer: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// A machine-readable `code` (e.g. `not_found`) and a `message` for people.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}

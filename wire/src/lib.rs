@@ -1,0 +1,16 @@
+//! The wire types of Lectern: every JSON body that crosses between the catalog, the capture
+//! boxes (ingest), the transcode workers and the web player lives here, so a field is renamed
+//! once and every side follows.
+//!
+//! - [`api`]: what the player and people's browsers exchange with the catalog under `/api/v1`.
+//! - [`agent`]: what a capture box says to the catalog under `/api/v1/agent`.
+//! - [`worker`]: what a transcode worker says to the catalog under `/api/v1/worker`.
+//!
+//! Times are RFC 3339 on the wire (`chrono::DateTime<Utc>`); IDs are opaque strings.
+
+pub mod agent;
+pub mod api;
+pub mod worker;
+
+/// The header a capture box or worker presents its API token in: `Authorization: Bearer <token>`.
+pub const AUTHORIZATION: &str = "authorization";

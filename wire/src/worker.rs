@@ -1,0 +1,113 @@
+//! What a transcode worker and the catalog say to each other.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// `POST /api/v1/worker/register`: the worker is up and takes live sessions at `srt_url`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterWorker {
+    /// `srt://host:port` a capture box can reach.
+    pub srt_url: String,
+}
+
+/// `POST /api/v1/worker/lectures/{id}/renditions`: a rendition of one track exists.
+/// Sent before its first segment; sending it again updates it (e.g. a truer bandwidth).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenditionReport {
+    pub track: String,
+    /// The rung's name, e.g. `720p`; also its directory in storage.
+    pub rung: String,
+    pub width: u32,
+    pub height: u32,
+    /// Peak bits per second over the segments so far.
+    pub bandwidth: u64,
+    /// The RFC 6381 codecs string, e.g. `avc1.64001f,mp4a.40.2`.
+    pub codecs: String,
+    pub frame_rate: f64,
+}
+
+/// `POST /api/v1/worker/lectures/{id}/segments`: a segment is stored (sent only after its
+/// upload succeeded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentReport {
+    pub track: String,
+    pub rung: String,
+    /// Position in the rendition, from 0; also the object's name (`<sequence>.ts`).
+    pub sequence: u64,
+    pub duration: f64,
+    /// Wall-clock instant of the segment's first frame at the capture box.
+    pub program_date_time: DateTime<Utc>,
+    /// True when the stream broke before this segment.
+    pub discontinuity: bool,
+    pub bytes: u64,
+}
+
+/// `POST /api/v1/worker/lectures/{id}/finish`: the live input ended and every segment is
+/// reported; the lecture can become on-demand.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FinishLecture {
+    /// A message a person understands when the session failed.
+    pub error: Option<String>,
+}
+
+/// The SRT `streamid` a box presents: `lectern:<lecture-id>:<track>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamId {
+    pub lecture_id: String,
+    pub track: String,
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lectern:{}:{}", self.lecture_id, self.track)
+    }
+}
+
+/// A `streamid` that is not `lectern:<lecture-id>:<track>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadStreamId(pub String);
+
+impl fmt::Display for BadStreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "streamid {:?} is not of the form lectern:<lecture-id>:<track>", self.0)
+    }
+}
+
+impl std::error::Error for BadStreamId {}
+
+impl FromStr for StreamId {
+    type Err = BadStreamId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || BadStreamId(s.to_owned());
+        let rest = s.strip_prefix("lectern:").ok_or_else(bad)?;
+        let (lecture_id, track) = rest.split_once(':').ok_or_else(bad)?;
+        let is_name = |p: &str| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        if !is_name(lecture_id) || !is_name(track) {
+            return Err(bad());
+        }
+        Ok(StreamId { lecture_id: lecture_id.to_owned(), track: track.to_owned() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_id_round_trips() {
+        let id = StreamId { lecture_id: "abc-1".into(), track: "presenter".into() };
+        assert_eq!(id.to_string().parse::<StreamId>().unwrap(), id);
+    }
+
+    #[test]
+    fn stream_id_refuses_other_shapes() {
+        for bad in ["", "lectern:", "lectern:a", "other:a:b", "lectern:a:b:c", "lectern:../x:y"] {
+            assert!(bad.parse::<StreamId>().is_err(), "{bad} was accepted");
+        }
+    }
+}
