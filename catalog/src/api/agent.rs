@@ -1,0 +1,70 @@
+//! What capture boxes ask: start and stop a recording.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use lectern_wire::agent::{LiveTarget, RecordingStarted, StartRecording, StopRecording};
+use lectern_wire::worker::StreamId;
+
+use super::check_name;
+use crate::auth::AgentAuth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::StartError;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agent/recordings", post(start))
+        .route("/agent/recordings/{id}/stop", post(stop))
+}
+
+/// Creates a capturing lecture in the room's course and, when a worker is up, tells the box
+/// where to push it live. The recording id is the lecture id for now.
+#[tracing::instrument(skip_all, fields(agent = %agent.id))]
+async fn start(
+    State(state): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    Json(req): Json<StartRecording>,
+) -> Result<Json<RecordingStarted>, ApiError> {
+    if req.tracks.is_empty() {
+        return Err(ApiError::BadRequest("tracks must name at least one track".into()));
+    }
+    for track in &req.tracks {
+        check_name("track", track)?;
+    }
+    let now = Utc::now();
+    let lecture_id = state
+        .store
+        .start_lecture(&agent, req.title.as_deref(), req.tracks.first().map(String::as_str), now)
+        .await
+        .map_err(|e| match e {
+            StartError::NoCourse => ApiError::Conflict(e.to_string()),
+            StartError::Store(e) => ApiError::Store(e),
+        })?;
+    let live = state.store.live_worker(now).await?.map(|worker| LiveTarget {
+        srt_url: worker.srt_url,
+        stream_ids: req
+            .tracks
+            .iter()
+            .map(|track| StreamId { lecture_id: lecture_id.clone(), track: track.clone() }.to_string())
+            .collect(),
+    });
+    tracing::info!(lecture = %lecture_id, live = live.is_some(), "recording started");
+    Ok(Json(RecordingStarted { recording_id: lecture_id.clone(), lecture_id, live }))
+}
+
+#[tracing::instrument(skip_all, fields(agent = %agent.id, lecture = %id))]
+async fn stop(
+    State(state): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    Path(id): Path<String>,
+    Json(req): Json<StopRecording>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.stop_lecture(&agent, &id, Utc::now()).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(recorded_seconds = req.recorded_seconds, "recording stopped");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,134 @@
+//! What people's browsers ask: login, logout, me, courses, lectures, playback.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::cookie::CookieJar;
+use chrono::Utc;
+use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
+
+use crate::auth::{self, AuthUser};
+use crate::error::ApiError;
+use crate::startup::AppState;
+use crate::store::{LectureMedia, LectureRow, User};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+        .route("/courses", get(courses))
+        .route("/courses/{id}/lectures", get(course_lectures))
+        .route("/lectures/{id}", get(lecture))
+        .route("/lectures/{id}/playback", get(playback))
+}
+
+fn me_body(user: User) -> Me {
+    Me {
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        institute_id: user.institute_id,
+        institute_name: user.institute_name,
+    }
+}
+
+fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
+    let live = row.state == LectureState::Capturing
+        || (row.state == LectureState::Processing && media.playable());
+    api::Lecture {
+        id: row.id,
+        course_id: row.course_id,
+        title: row.title,
+        state: row.state,
+        live,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+        duration_seconds: media.duration_seconds,
+        error: row.error,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(email = %req.email))]
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Json(req): Json<LoginRequest>,
+) -> Result<(CookieJar, Json<Me>), ApiError> {
+    let found = state.store.user_for_login(req.email.trim()).await?;
+    let hash = found.as_ref().map_or_else(|| auth::dummy_hash().to_owned(), |(_, h)| h.clone());
+    let password = req.password;
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
+    let Some((user, _)) = found.filter(|_| matches) else {
+        return Err(ApiError::InvalidCredentials);
+    };
+    let token = auth::new_token();
+    let now = Utc::now();
+    state
+        .store
+        .create_session(&user.id, &auth::token_hash(&token), now, now + auth::SESSION_TTL)
+        .await?;
+    tracing::info!(user = %user.id, "signed in");
+    Ok((jar.add(auth::session_cookie(&state, token)), Json(me_body(user))))
+}
+
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, StatusCode), ApiError> {
+    let name = auth::cookie_name(&state);
+    if let Some(cookie) = jar.get(name) {
+        state.store.delete_session(&auth::token_hash(cookie.value()), Utc::now()).await?;
+    }
+    Ok((jar.remove(auth::cleared_cookie(&state)), StatusCode::NO_CONTENT))
+}
+
+async fn me(AuthUser(user): AuthUser) -> Json<Me> {
+    Json(me_body(user))
+}
+
+async fn courses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<api::Course>>, ApiError> {
+    Ok(Json(state.store.visible_courses(&user).await?))
+}
+
+async fn course_lectures(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(course_id): Path<String>,
+) -> Result<Json<Vec<api::Lecture>>, ApiError> {
+    let course = state.store.visible_course(&user, &course_id).await?.ok_or(ApiError::NotFound)?;
+    let mut lectures = Vec::new();
+    for row in state.store.course_lectures(&course.id).await? {
+        let media = state.store.lecture_media(&row).await?;
+        lectures.push(lecture_body(row, &media));
+    }
+    Ok(Json(lectures))
+}
+
+async fn lecture(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(lecture_id): Path<String>,
+) -> Result<Json<api::Lecture>, ApiError> {
+    let row = state.store.visible_lecture(&user, &lecture_id).await?.ok_or(ApiError::NotFound)?;
+    let media = state.store.lecture_media(&row).await?;
+    Ok(Json(lecture_body(row, &media)))
+}
+
+/// Hands out the master playlist's URL with a token scoped to this lecture. This is where
+/// enrolment is checked for media; the token carries the decision to every byte.
+#[tracing::instrument(skip(state, user), fields(user = %user.id))]
+async fn playback(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(lecture_id): Path<String>,
+) -> Result<Json<Playback>, ApiError> {
+    let row = state.store.visible_lecture(&user, &lecture_id).await?.ok_or(ApiError::NotFound)?;
+    if !state.store.lecture_media(&row).await?.playable() {
+        return Err(ApiError::NotFound);
+    }
+    let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
+    let token = state.signer.sign(&row.id, now + state.config.media_token_ttl_seconds);
+    Ok(Json(Playback { master: format!("/media/{}/master.m3u8?token={token}", row.id) }))
+}

@@ -1,0 +1,87 @@
+//! What transcode workers say: they are up, a rendition exists, a segment is stored, a
+//! lecture is finished.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use lectern_wire::worker::{FinishLecture, RegisterWorker, RenditionReport, SegmentReport};
+
+use super::check_name;
+use crate::auth::WorkerAuth;
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/worker/register", post(register))
+        .route("/worker/lectures/{id}/renditions", post(rendition))
+        .route("/worker/lectures/{id}/segments", post(segment))
+        .route("/worker/lectures/{id}/finish", post(finish))
+}
+
+/// Also the worker's heartbeat: a worker is offered for live sessions while it registered
+/// within the last minute.
+#[tracing::instrument(skip_all, fields(worker = %worker.id))]
+async fn register(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+    Json(req): Json<RegisterWorker>,
+) -> Result<StatusCode, ApiError> {
+    if !req.srt_url.starts_with("srt://") {
+        return Err(ApiError::BadRequest("srt_url must start with srt://".into()));
+    }
+    state.store.register_worker(&worker.id, &req.srt_url, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+async fn rendition(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+    Path(id): Path<String>,
+    Json(req): Json<RenditionReport>,
+) -> Result<StatusCode, ApiError> {
+    check_name("track", &req.track)?;
+    check_name("rung", &req.rung)?;
+    if !state.store.upsert_rendition(&id, &req).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+async fn segment(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+    Path(id): Path<String>,
+    Json(req): Json<SegmentReport>,
+) -> Result<StatusCode, ApiError> {
+    check_name("track", &req.track)?;
+    check_name("rung", &req.rung)?;
+    if !(req.duration.is_finite() && req.duration > 0.0) {
+        return Err(ApiError::BadRequest("duration must be a positive number of seconds".into()));
+    }
+    if i64::try_from(req.sequence).is_err() {
+        return Err(ApiError::BadRequest("sequence is too large".into()));
+    }
+    if !state.store.add_segment(&id, &req).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+async fn finish(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+    Path(id): Path<String>,
+    Json(req): Json<FinishLecture>,
+) -> Result<StatusCode, ApiError> {
+    if !state.store.finish_lecture(&id, req.error.as_deref(), Utc::now()).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(failed = req.error.is_some(), "lecture finished");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,187 @@
+//! The catalog's typed configuration: a TOML file (`--config`) overridden by environment
+//! variables prefixed `LECTERN_CATALOG_`, with `__` between nested keys
+//! (`LECTERN_CATALOG_DEMO__SEED=true`).
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "LECTERN_CATALOG_";
+
+/// Everything the catalog needs to start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:8080`). Ignored by [`crate::run`], which takes a
+    /// bound listener; `main` binds it.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// sqlx database URL, e.g. `sqlite://.lectern/catalog.db?mode=rwc`.
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// The local storage directory the workers write lectures to (packager `LocalDir`).
+    #[serde(default = "default_storage_dir")]
+    pub storage_dir: PathBuf,
+    /// The player's static files, served at `/` with a fallback to `index.html`. A missing
+    /// directory means no UI, only the API.
+    #[serde(default)]
+    pub web_dir: Option<PathBuf>,
+    /// The key that signs media tokens: hex, at least 32 bytes. Required.
+    pub media_key: MediaKey,
+    /// How long a playback URL stays valid.
+    #[serde(default = "default_media_token_ttl")]
+    pub media_token_ttl_seconds: u64,
+    /// Set when the catalog is reached over HTTPS (directly or behind a proxy): the session
+    /// cookie becomes `__Host-lectern_session` with `Secure`.
+    #[serde(default)]
+    pub secure_cookies: bool,
+    /// The demo institute, users, course, room, agent and worker.
+    #[serde(default)]
+    pub demo: DemoConfig,
+}
+
+/// `[demo]`: what to seed for a newcomer's first run.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Seed the demo data at startup (idempotent).
+    #[serde(default)]
+    pub seed: bool,
+    /// The API token of the demo room's capture box.
+    #[serde(default)]
+    pub agent_token: Option<String>,
+    /// The API token of the demo transcode worker.
+    #[serde(default)]
+    pub worker_token: Option<String>,
+}
+
+/// Why the configuration could not be loaded. Every message names the offending key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file given with `--config` does not exist.
+    #[error("configuration file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    /// A key is missing or has a bad value.
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// `demo.seed` is on but a demo token is missing.
+    #[error("configuration: demo.seed is true but key {key} is not set")]
+    MissingDemoToken { key: &'static str },
+}
+
+impl Config {
+    /// Loads `file` (when given) and then the `LECTERN_CATALOG_` environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::MissingFile { path: path.to_owned() });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        Config::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).split("__")))
+    }
+
+    /// Parses a TOML document alone (no environment): for tests and embedding.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Figment::from(Toml::string(text)))
+    }
+
+    /// Extracts and checks a configuration from any figment.
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        if config.demo.seed {
+            if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
+                return Err(ConfigError::MissingDemoToken { key: "demo.agent_token" });
+            }
+            if config.demo.worker_token.as_deref().unwrap_or("").is_empty() {
+                return Err(ConfigError::MissingDemoToken { key: "demo.worker_token" });
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_database_url() -> String {
+    "sqlite://.lectern/catalog.db?mode=rwc".to_owned()
+}
+
+fn default_storage_dir() -> PathBuf {
+    PathBuf::from(".lectern/storage")
+}
+
+fn default_media_token_ttl() -> u64 {
+    7200
+}
+
+/// The secret that signs media tokens: at least [`MediaKey::MIN_BYTES`] bytes, given as hex.
+#[derive(Clone)]
+pub struct MediaKey(Vec<u8>);
+
+impl MediaKey {
+    /// The shortest key accepted (256 bits).
+    pub const MIN_BYTES: usize = 32;
+
+    /// Parses a hex key, refusing short or malformed ones.
+    pub fn from_hex(text: &str) -> Result<MediaKey, String> {
+        let bytes = hex::decode(text.trim())
+            .map_err(|e| format!("media_key must be hex ({e})"))?;
+        if bytes.len() < Self::MIN_BYTES {
+            return Err(format!(
+                "media_key must be at least {} bytes ({} hex digits), got {} bytes",
+                Self::MIN_BYTES,
+                Self::MIN_BYTES * 2,
+                bytes.len()
+            ));
+        }
+        Ok(MediaKey(bytes))
+    }
+
+    /// The key's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MediaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MediaKey(<redacted>)")
+    }
+}
+
+impl<'de> Deserialize<'de> for MediaKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        MediaKey::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+    #[test]
+    fn defaults_fill_everything_but_the_key() {
+        let config = Config::from_toml(&format!("media_key = \"{KEY}\"")).unwrap();
+        assert_eq!(config.listen, default_listen());
+        assert_eq!(config.media_token_ttl_seconds, 7200);
+        assert!(!config.demo.seed);
+        assert_eq!(config.media_key.as_bytes().len(), 32);
+    }
+
+    #[test]
+    fn the_key_is_never_printed() {
+        let config = Config::from_toml(&format!("media_key = \"{KEY}\"")).unwrap();
+        assert!(!format!("{config:?}").contains(KEY));
+    }
+}

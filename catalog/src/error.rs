@@ -1,0 +1,65 @@
+//! The one HTTP error type of the catalog's API. Every handler returns [`ApiError`]; it
+//! becomes a status and `{"error":{"code","message"}}` in [`IntoResponse`] below, the only
+//! place that decides. Internal errors are logged there and hidden from the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use lectern_wire::api::{ErrorBody, ErrorDetail};
+
+use crate::store::StoreError;
+
+/// Why an API request was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No valid session cookie, or no valid bearer token (401).
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Login with a wrong email or password (401).
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    /// The thing does not exist, or the caller may not see it: the two are not told apart (404).
+    #[error("not found")]
+    NotFound,
+    /// The request body or a parameter is malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// The request is understood but the state does not allow it (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The database failed (500, logged, not shown).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Something else inside failed (500, logged, not shown).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Store(_) | ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,30 @@
+//! The catalog: Lectern's server of record. It knows the institutes, people, courses,
+//! enrolments, rooms, capture boxes, workers and lectures, and it decides who may watch
+//! what, down to every byte of media (design decision 7).
+//!
+//! Data comes in from three kinds of callers, each with its own authentication:
+//! - people's browsers (session cookie, [`auth::AuthUser`]) under `/api/v1`: login,
+//!   courses, lectures and playback, which hands out a media URL with a token;
+//! - capture boxes (bearer token, [`auth::AgentAuth`]) start and stop recordings;
+//! - transcode workers (bearer token, [`auth::WorkerAuth`]) register and report
+//!   renditions, stored segments and the end of a lecture.
+//!
+//! Media goes out under `/media` ([`media`]): playlists rendered from the catalog's own rows
+//! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and
+//! segments served from storage with byte ranges.
+//!
+//! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
+//! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod media;
+pub mod media_token;
+pub mod startup;
+pub mod store;
+
+pub use config::{Config, ConfigError, ENV_PREFIX};
+pub use error::ApiError;
+pub use startup::{app, run, AppState, StartupError};

@@ -1,0 +1,126 @@
+//! Building and running the catalog: [`AppState::new`] connects, migrates and seeds;
+//! [`app`] assembles the router (tests drive it with `tower::ServiceExt::oneshot`);
+//! [`run`] serves it on a listener until `shutdown` resolves.
+
+use axum::http::header::{HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::HeaderValue;
+use axum::routing::get;
+use axum::Router;
+use lectern_packager::LocalDir;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::media_token::MediaSigner;
+use crate::store::{DemoSeed, Store, StoreError};
+
+/// The largest request body the catalog reads (reports and logins are small).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Why the catalog could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened, migrated or seeded.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The listener failed.
+    #[error("serving HTTP: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// What every handler shares: the store, the media token signer, the storage and the config.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub(crate) store: Store,
+    pub(crate) signer: MediaSigner,
+    pub(crate) storage: Arc<LocalDir>,
+    pub(crate) config: Arc<Config>,
+}
+
+impl AppState {
+    /// Connects to `config.database_url`, migrates it and seeds the demo when asked.
+    pub async fn new(config: Config) -> Result<AppState, StartupError> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        if config.demo.seed {
+            let hash_password = || auth::hash_password(crate::store::DEMO_PASSWORD);
+            let seed = DemoSeed {
+                agent_token_hash: auth::token_hash(config.demo.agent_token.as_deref().unwrap_or_default()),
+                worker_token_hash: auth::token_hash(config.demo.worker_token.as_deref().unwrap_or_default()),
+                hash_password: &hash_password,
+            };
+            store.seed_demo(&seed).await?;
+        }
+        Ok(AppState {
+            signer: MediaSigner::new(config.media_key.clone()),
+            storage: Arc::new(LocalDir::new(&config.storage_dir)),
+            config: Arc::new(config),
+            store,
+        })
+    }
+
+    /// The store behind this catalog (for tests and tools that need it directly).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The configuration this catalog runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The signer of media tokens (e.g. for a test that mints an expired one).
+    pub fn signer(&self) -> &MediaSigner {
+        &self.signer
+    }
+}
+
+/// The whole catalog as one router: `/api/v1`, `/media`, `/healthz` and the player's static
+/// files at `/` (when `web_dir` exists), falling back to its `index.html` for client routes.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/v1", crate::api::router())
+        .nest("/media", crate::media::router());
+    router = match state.config.web_dir.as_ref().filter(|dir| dir.is_dir()) {
+        Some(dir) => {
+            let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+            router.fallback_service(spa)
+        }
+        None => router.fallback(|| async { ApiError::NotFound }),
+    };
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // Media URLs carry tokens: never leak them to another origin in a Referer.
+        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Starts the catalog on `listener` and serves until `shutdown` resolves and every open
+/// request has been answered. Tests bind `127.0.0.1:0` and pass their own shutdown.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
+    let state = AppState::new(config).await?;
+    let store = state.store.clone();
+    tracing::info!(address = %listener.local_addr()?, "catalog listening");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    store.close().await;
+    tracing::info!("catalog stopped");
+    Ok(())
+}
