@@ -1,0 +1,50 @@
+use lectern_catalog::{run, Config};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::{test_config, MEDIA_KEY};
+
+fn error_of(toml: &str) -> String {
+    Config::from_toml(toml).expect_err(toml).to_string()
+}
+
+#[test]
+fn a_missing_media_key_is_an_error_naming_the_key() {
+    assert!(error_of("").contains("media_key"), "{}", error_of(""));
+}
+
+#[test]
+fn a_short_or_non_hex_media_key_is_an_error_naming_the_key() {
+    for key in ["00112233", "not hex at all"] {
+        let message = error_of(&format!("media_key = \"{key}\""));
+        assert!(message.contains("media_key"), "{message}");
+    }
+}
+
+#[test]
+fn a_bad_value_is_an_error_naming_its_key() {
+    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\nlisten = \"not an address\""));
+    assert!(message.contains("listen"), "{message}");
+    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\nmedia_token_ttl_seconds = \"soon\""));
+    assert!(message.contains("media_token_ttl_seconds"), "{message}");
+    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\n[demo]\nseed = true\nworker_token = \"w\""));
+    assert!(message.contains("demo.agent_token"), "{message}");
+}
+
+#[tokio::test]
+async fn run_serves_on_a_random_port_and_stops_on_shutdown() {
+    let (db, storage) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(run(test_config(&db, &storage), listener, async {
+        let _ = stopped.await;
+    }));
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+    stop.send(()).unwrap();
+    server.await.unwrap().expect("run ends cleanly");
+}

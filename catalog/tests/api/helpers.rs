@@ -1,0 +1,172 @@
+//! One catalog per test, on a temporary SQLite file and storage directory.
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use axum::body::Bytes;
+use chrono::{TimeZone, Utc};
+use lectern_catalog::{app, AppState, Config};
+use lectern_wire::agent::RecordingStarted;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const MEDIA_KEY: &str = "4c6563746572e2809973206d65646961206b6579206f6e6c7920666f72207465737473";
+pub const AGENT_TOKEN: &str = "agent-token-for-tests-0123456789";
+pub const WORKER_TOKEN: &str = "worker-token-for-tests-012345678";
+pub const STUDENT: &str = "student@demo.lectern.test";
+pub const OUTSIDER: &str = "outsider@demo.lectern.test";
+pub const PASSWORD: &str = "lectern-demo";
+/// The bytes of the fake segment every `lecture_with_segment` writes.
+pub const SEGMENT_BYTES: &[u8] = b"\x47fake transport stream segment for the catalog tests";
+
+/// Who a request claims to be.
+pub enum As<'a> {
+    Nobody,
+    Cookie(&'a str),
+    Bearer(&'a str),
+}
+
+/// An answer, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+    }
+}
+
+/// A catalog with the demo seeded.
+pub struct TestApp {
+    pub state: AppState,
+    router: Router,
+    pub storage: TempDir,
+    _db: TempDir,
+}
+
+/// The configuration of a test catalog whose files live in `db` and `storage`.
+pub fn test_config(db: &TempDir, storage: &TempDir) -> Config {
+    Config::from_toml(&format!(
+        r#"
+        database_url = "sqlite://{}/catalog.db?mode=rwc"
+        storage_dir = "{}"
+        media_key = "{MEDIA_KEY}"
+        media_token_ttl_seconds = 600
+        [demo]
+        seed = true
+        agent_token = "{AGENT_TOKEN}"
+        worker_token = "{WORKER_TOKEN}"
+        "#,
+        db.path().display(),
+        storage.path().display(),
+    ))
+    .expect("test configuration is valid")
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = tempfile::tempdir().unwrap();
+        let storage = tempfile::tempdir().unwrap();
+        let state = AppState::new(test_config(&db, &storage)).await.expect("catalog starts");
+        TestApp { router: app(state.clone()), state, storage, _db: db }
+    }
+
+    pub async fn send(&self, method: Method, uri: &str, who: As<'_>, body: Option<Value>, extra: &[(&str, &str)]) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        match who {
+            As::Nobody => {}
+            As::Cookie(cookie) => request = request.header(header::COOKIE, cookie),
+            As::Bearer(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+            None => request.body(Body::empty()).unwrap(),
+        };
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        Answer { status, headers, body }
+    }
+
+    pub async fn get(&self, uri: &str, who: As<'_>) -> Answer {
+        self.send(Method::GET, uri, who, None, &[]).await
+    }
+
+    pub async fn post(&self, uri: &str, who: As<'_>, body: Value) -> Answer {
+        self.send(Method::POST, uri, who, Some(body), &[]).await
+    }
+
+    /// Logs in and returns the `Cookie` header value of the session.
+    pub async fn login(&self, email: &str) -> String {
+        let answer = self.post("/api/v1/auth/login", As::Nobody, json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let set_cookie = answer.header("set-cookie");
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// Starts a recording in the demo room; returns the lecture id.
+    pub async fn start_lecture(&self) -> RecordingStarted {
+        let answer = self
+            .post("/api/v1/agent/recordings", As::Bearer(AGENT_TOKEN), json!({"title": null, "tracks": ["presenter"]}))
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        serde_json::from_slice(&answer.body).unwrap()
+    }
+
+    /// Reports a 720p rendition of `presenter` and segment `sequence` of it, and writes the
+    /// segment's file into storage.
+    pub async fn add_segment(&self, lecture: &str, sequence: u64) {
+        let rendition = json!({
+            "track": "presenter", "rung": "720p", "width": 1280, "height": 720,
+            "bandwidth": 3_000_000, "codecs": "avc1.64001f,mp4a.40.2", "frame_rate": 30.0
+        });
+        let answer = self.post(&format!("/api/v1/worker/lectures/{lecture}/renditions"), As::Bearer(WORKER_TOKEN), rendition).await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+        let dir = self.storage.path().join(format!("lectures/{lecture}/v1/presenter/720p"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{sequence}.ts")), SEGMENT_BYTES).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+        let segment = json!({
+            "track": "presenter", "rung": "720p", "sequence": sequence, "duration": 2.0,
+            "program_date_time": start + chrono::Duration::seconds(2 * sequence as i64),
+            "discontinuity": false, "bytes": SEGMENT_BYTES.len()
+        });
+        let answer = self.post(&format!("/api/v1/worker/lectures/{lecture}/segments"), As::Bearer(WORKER_TOKEN), segment).await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+
+    /// A capturing lecture with one segment, and the student's playback URL for it.
+    pub async fn lecture_with_segment(&self) -> (String, String) {
+        let lecture = self.start_lecture().await.lecture_id;
+        self.add_segment(&lecture, 0).await;
+        let student = self.login(STUDENT).await;
+        let answer = self.get(&format!("/api/v1/lectures/{lecture}/playback"), As::Cookie(&student)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+        let master = answer.json()["master"].as_str().unwrap().to_owned();
+        (lecture, master)
+    }
+}
+
+/// The `token` query value of a URL.
+pub fn token_of(url: &str) -> &str {
+    url.split_once("?token=").expect("URL has a token").1
+}
