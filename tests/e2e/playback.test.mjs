@@ -129,7 +129,9 @@ async function stopStack(stack) {
   };
   if (child.exitCode === null && child.signalCode === null) {
     signalGroup('SIGINT');
-    const result = await Promise.race([stack.exited, delay(STOP_GRACE_MS).then(() => null)]);
+    const grace = new AbortController();
+    const result = await Promise.race([stack.exited, delay(STOP_GRACE_MS, null, { signal: grace.signal }).catch(() => null)]);
+    grace.abort();
     if (!result) {
       console.error(`# ${LECTERN_CMD} did not stop within ${STOP_GRACE_MS / 1000} s of SIGINT: SIGKILL`);
       signalGroup('SIGKILL');
