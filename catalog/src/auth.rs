@@ -45,7 +45,11 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 /// True when `password` matches the PHC string `hash`. Slow on purpose.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -107,7 +111,9 @@ impl FromRequestParts<AppState> for AuthUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let token = jar.get(cookie_name(state)).ok_or(ApiError::Unauthenticated)?;
+        let token = jar
+            .get(cookie_name(state))
+            .ok_or(ApiError::Unauthenticated)?;
         let user = state
             .store
             .session_user(&token_hash(token.value()), Utc::now())
@@ -119,7 +125,11 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// The `Authorization: Bearer` token of a request, if well formed.
 fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(lectern_wire::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(lectern_wire::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
@@ -160,7 +170,10 @@ mod tests {
     #[test]
     fn passwords_verify_only_with_the_right_password() {
         let hash = hash_password("correct horse").unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));

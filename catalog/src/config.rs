@@ -65,13 +65,28 @@ pub enum ConfigError {
     /// The file given with `--config` does not exist.
     #[error("configuration file {path} does not exist")]
     MissingFile { path: PathBuf },
-    /// A key is missing or has a bad value.
+    /// A key is missing or has a bad value (figment's message names the key).
     #[error("configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(Box<figment::Error>),
     /// `demo.seed` is on but a demo token is missing.
     #[error("configuration: demo.seed is true but key {key} is not set")]
     MissingDemoToken { key: &'static str },
 }
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Invalid(Box::new(e))
+    }
+}
+
+/// Keys whose environment values are taken verbatim: figment would read a hex key or token
+/// made of digits as a number and lose its leading zeros.
+const VERBATIM_KEYS: [(&str, &str); 4] = [
+    ("media_key", "media_key"),
+    ("database_url", "database_url"),
+    ("demo__agent_token", "demo.agent_token"),
+    ("demo__worker_token", "demo.worker_token"),
+];
 
 impl Config {
     /// Loads `file` (when given) and then the `LECTERN_CATALOG_` environment.
@@ -79,11 +94,22 @@ impl Config {
         let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.exists() {
-                return Err(ConfigError::MissingFile { path: path.to_owned() });
+                return Err(ConfigError::MissingFile {
+                    path: path.to_owned(),
+                });
             }
             figment = figment.merge(Toml::file_exact(path));
         }
-        Config::from_figment(figment.merge(Env::prefixed(ENV_PREFIX).split("__")))
+        let env = Env::prefixed(ENV_PREFIX)
+            .filter(|key| !VERBATIM_KEYS.iter().any(|(name, _)| key == *name))
+            .split("__");
+        figment = figment.merge(env);
+        for (name, key) in VERBATIM_KEYS {
+            if let Ok(value) = std::env::var(format!("{ENV_PREFIX}{}", name.to_uppercase())) {
+                figment = figment.merge((key, value));
+            }
+        }
+        Config::from_figment(figment)
     }
 
     /// Parses a TOML document alone (no environment): for tests and embedding.
@@ -93,13 +119,17 @@ impl Config {
 
     /// Extracts and checks a configuration from any figment.
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let config: Config = figment.extract()?;
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
-                return Err(ConfigError::MissingDemoToken { key: "demo.agent_token" });
+                return Err(ConfigError::MissingDemoToken {
+                    key: "demo.agent_token",
+                });
             }
             if config.demo.worker_token.as_deref().unwrap_or("").is_empty() {
-                return Err(ConfigError::MissingDemoToken { key: "demo.worker_token" });
+                return Err(ConfigError::MissingDemoToken {
+                    key: "demo.worker_token",
+                });
             }
         }
         Ok(config)
@@ -132,8 +162,7 @@ impl MediaKey {
 
     /// Parses a hex key, refusing short or malformed ones.
     pub fn from_hex(text: &str) -> Result<MediaKey, String> {
-        let bytes = hex::decode(text.trim())
-            .map_err(|e| format!("media_key must be hex ({e})"))?;
+        let bytes = hex::decode(text.trim()).map_err(|e| format!("media_key must be hex ({e})"))?;
         if bytes.len() < Self::MIN_BYTES {
             return Err(format!(
                 "media_key must be at least {} bytes ({} hex digits), got {} bytes",

@@ -59,7 +59,12 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message,
+            },
+        };
         (status, Json(body)).into_response()
     }
 }

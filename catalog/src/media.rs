@@ -43,7 +43,11 @@ struct TokenQuery {
 }
 
 /// The token of a request, if it is valid for `lecture` now.
-fn valid_token(state: &AppState, lecture: &str, query: Result<Query<TokenQuery>, QueryRejection>) -> Option<String> {
+fn valid_token(
+    state: &AppState,
+    lecture: &str,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+) -> Option<String> {
     let token = query.ok()?.0.token?;
     let now = u64::try_from(Utc::now().timestamp()).ok()?;
     state.signer.verify(&token, lecture, now).then_some(token)
@@ -71,8 +75,12 @@ async fn master(
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Path(lecture_id)) = path else { return not_found() };
-    let Some(token) = valid_token(&state, &lecture_id, query) else { return not_found() };
+    let Ok(Path(lecture_id)) = path else {
+        return not_found();
+    };
+    let Some(token) = valid_token(&state, &lecture_id, query) else {
+        return not_found();
+    };
     let lecture = match state.store.lecture(&lecture_id).await {
         Ok(Some(lecture)) => lecture,
         Ok(None) => return not_found(),
@@ -97,8 +105,12 @@ async fn rendition_file(
     query: Result<Query<TokenQuery>, QueryRejection>,
     request: Request,
 ) -> Response {
-    let Ok(Path((lecture_id, track, rung, file))) = path else { return not_found() };
-    let Some(token) = valid_token(&state, &lecture_id, query) else { return not_found() };
+    let Ok(Path((lecture_id, track, rung, file))) = path else {
+        return not_found();
+    };
+    let Some(token) = valid_token(&state, &lecture_id, query) else {
+        return not_found();
+    };
     if !is_safe_component(&track) || !is_safe_component(&rung) {
         return not_found();
     }
@@ -115,7 +127,13 @@ async fn rendition_file(
     segment(&state, &lecture_id, &track, &rung, sequence, request).await
 }
 
-async fn media_playlist(state: &AppState, lecture_id: &str, track: &str, rung: &str, token: &str) -> Response {
+async fn media_playlist(
+    state: &AppState,
+    lecture_id: &str,
+    track: &str,
+    rung: &str,
+    token: &str,
+) -> Response {
     let lecture = match state.store.lecture(lecture_id).await {
         Ok(Some(lecture)) => lecture,
         Ok(None) => return not_found(),
@@ -129,22 +147,37 @@ async fn media_playlist(state: &AppState, lecture_id: &str, track: &str, rung: &
     // Live it is an EVENT playlist; once the worker closed the lecture, the same segments
     // with ENDLIST are the on-demand copy (design decision 2).
     let ended = matches!(lecture.state, LectureState::Ready | LectureState::Failed);
-    playlist_response(playlist::media(&segments, ended, |s| format!("{}.ts?token={token}", s.sequence)))
+    playlist_response(playlist::media(&segments, ended, |s| {
+        format!("{}.ts?token={token}", s.sequence)
+    }))
 }
 
-async fn segment(state: &AppState, lecture_id: &str, track: &str, rung: &str, sequence: u64, request: Request) -> Response {
+async fn segment(
+    state: &AppState,
+    lecture_id: &str,
+    track: &str,
+    rung: &str,
+    sequence: u64,
+    request: Request,
+) -> Response {
     let lecture = match state.store.lecture(lecture_id).await {
         Ok(Some(lecture)) => lecture,
         Ok(None) => return not_found(),
         Err(e) => return failed(e),
     };
-    match state.store.segment_exists(lecture_id, track, rung, sequence).await {
+    match state
+        .store
+        .segment_exists(lecture_id, track, rung, sequence)
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return not_found(),
         Err(e) => return failed(e),
     }
     let key = keys::segment(lecture_id, &lecture.media_version, track, rung, sequence);
-    let Some(path) = state.storage.local_path(&key) else { return not_found() };
+    let Some(path) = state.storage.local_path(&key) else {
+        return not_found();
+    };
     let response = match ServeFile::new(path).oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(infallible) => match infallible {},

@@ -27,8 +27,8 @@ impl MediaSigner {
     }
 
     fn mac(&self, lecture: &str, expires: u64) -> HmacSha256 {
-        let mut mac = HmacSha256::new_from_slice(self.key.as_bytes())
-            .expect("HMAC takes keys of any length");
+        let mut mac =
+            HmacSha256::new_from_slice(self.key.as_bytes()).expect("HMAC takes keys of any length");
         mac.update(format!("{KEY_ID}.{lecture}.{expires}").as_bytes());
         mac
     }
@@ -50,8 +50,12 @@ impl MediaSigner {
         if key_id != KEY_ID || !expires.bytes().all(|b| b.is_ascii_digit()) {
             return false;
         }
-        let Ok(expires) = expires.parse::<u64>() else { return false };
-        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else { return false };
+        let Ok(expires) = expires.parse::<u64>() else {
+            return false;
+        };
+        let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+            return false;
+        };
         // Check the MAC first, always, so timing says nothing about the expiry either.
         let authentic = self.mac(lecture, expires).verify_slice(&tag).is_ok();
         authentic && now < expires

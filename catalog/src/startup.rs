@@ -52,8 +52,12 @@ impl AppState {
         if config.demo.seed {
             let hash_password = || auth::hash_password(crate::store::DEMO_PASSWORD);
             let seed = DemoSeed {
-                agent_token_hash: auth::token_hash(config.demo.agent_token.as_deref().unwrap_or_default()),
-                worker_token_hash: auth::token_hash(config.demo.worker_token.as_deref().unwrap_or_default()),
+                agent_token_hash: auth::token_hash(
+                    config.demo.agent_token.as_deref().unwrap_or_default(),
+                ),
+                worker_token_hash: auth::token_hash(
+                    config.demo.worker_token.as_deref().unwrap_or_default(),
+                ),
                 hash_password: &hash_password,
             };
             store.seed_demo(&seed).await?;
@@ -97,9 +101,15 @@ pub fn app(state: AppState) -> Router {
         None => router.fallback(|| async { ApiError::NotFound }),
     };
     router
-        .layer(SetResponseHeaderLayer::if_not_present(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         // Media URLs carry tokens: never leak them to another origin in a Referer.
-        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
@@ -119,7 +129,9 @@ pub async fn run(
     let state = AppState::new(config).await?;
     let store = state.store.clone();
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     store.close().await;
     tracing::info!("catalog stopped");
     Ok(())

@@ -33,7 +33,7 @@ impl From<&SegmentReport> for SegmentEntry {
 /// `uri` names each rendition's media playlist.
 pub fn master(renditions: &[RenditionReport], uri: impl Fn(&RenditionReport) -> String) -> Vec<u8> {
     let mut sorted: Vec<&RenditionReport> = renditions.iter().collect();
-    sorted.sort_by(|a, b| b.bandwidth.cmp(&a.bandwidth));
+    sorted.sort_by_key(|r| std::cmp::Reverse(r.bandwidth));
     let playlist = MasterPlaylist {
         version: Some(VERSION),
         independent_segments: true,

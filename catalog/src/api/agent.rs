@@ -29,7 +29,9 @@ async fn start(
     Json(req): Json<StartRecording>,
 ) -> Result<Json<RecordingStarted>, ApiError> {
     if req.tracks.is_empty() {
-        return Err(ApiError::BadRequest("tracks must name at least one track".into()));
+        return Err(ApiError::BadRequest(
+            "tracks must name at least one track".into(),
+        ));
     }
     for track in &req.tracks {
         check_name("track", track)?;
@@ -37,22 +39,41 @@ async fn start(
     let now = Utc::now();
     let lecture_id = state
         .store
-        .start_lecture(&agent, req.title.as_deref(), req.tracks.first().map(String::as_str), now)
+        .start_lecture(
+            &agent,
+            req.title.as_deref(),
+            req.tracks.first().map(String::as_str),
+            now,
+        )
         .await
         .map_err(|e| match e {
             StartError::NoCourse => ApiError::Conflict(e.to_string()),
             StartError::Store(e) => ApiError::Store(e),
         })?;
-    let live = state.store.live_worker(now).await?.map(|worker| LiveTarget {
-        srt_url: worker.srt_url,
-        stream_ids: req
-            .tracks
-            .iter()
-            .map(|track| StreamId { lecture_id: lecture_id.clone(), track: track.clone() }.to_string())
-            .collect(),
-    });
+    let live = state
+        .store
+        .live_worker(now)
+        .await?
+        .map(|worker| LiveTarget {
+            srt_url: worker.srt_url,
+            stream_ids: req
+                .tracks
+                .iter()
+                .map(|track| {
+                    StreamId {
+                        lecture_id: lecture_id.clone(),
+                        track: track.clone(),
+                    }
+                    .to_string()
+                })
+                .collect(),
+        });
     tracing::info!(lecture = %lecture_id, live = live.is_some(), "recording started");
-    Ok(Json(RecordingStarted { recording_id: lecture_id.clone(), lecture_id, live }))
+    Ok(Json(RecordingStarted {
+        recording_id: lecture_id.clone(),
+        lecture_id,
+        live,
+    }))
 }
 
 #[tracing::instrument(skip_all, fields(agent = %agent.id, lecture = %id))]

@@ -58,7 +58,9 @@ async fn login(
     Json(req): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<Me>), ApiError> {
     let found = state.store.user_for_login(req.email.trim()).await?;
-    let hash = found.as_ref().map_or_else(|| auth::dummy_hash().to_owned(), |(_, h)| h.clone());
+    let hash = found
+        .as_ref()
+        .map_or_else(|| auth::dummy_hash().to_owned(), |(_, h)| h.clone());
     let password = req.password;
     let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
@@ -70,25 +72,45 @@ async fn login(
     let now = Utc::now();
     state
         .store
-        .create_session(&user.id, &auth::token_hash(&token), now, now + auth::SESSION_TTL)
+        .create_session(
+            &user.id,
+            &auth::token_hash(&token),
+            now,
+            now + auth::SESSION_TTL,
+        )
         .await?;
     tracing::info!(user = %user.id, "signed in");
-    Ok((jar.add(auth::session_cookie(&state, token)), Json(me_body(user))))
+    Ok((
+        jar.add(auth::session_cookie(&state, token)),
+        Json(me_body(user)),
+    ))
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, StatusCode), ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<(CookieJar, StatusCode), ApiError> {
     let name = auth::cookie_name(&state);
     if let Some(cookie) = jar.get(name) {
-        state.store.delete_session(&auth::token_hash(cookie.value()), Utc::now()).await?;
+        state
+            .store
+            .delete_session(&auth::token_hash(cookie.value()), Utc::now())
+            .await?;
     }
-    Ok((jar.remove(auth::cleared_cookie(&state)), StatusCode::NO_CONTENT))
+    Ok((
+        jar.remove(auth::cleared_cookie(&state)),
+        StatusCode::NO_CONTENT,
+    ))
 }
 
 async fn me(AuthUser(user): AuthUser) -> Json<Me> {
     Json(me_body(user))
 }
 
-async fn courses(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Vec<api::Course>>, ApiError> {
+async fn courses(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+) -> Result<Json<Vec<api::Course>>, ApiError> {
     Ok(Json(state.store.visible_courses(&user).await?))
 }
 
@@ -97,7 +119,11 @@ async fn course_lectures(
     AuthUser(user): AuthUser,
     Path(course_id): Path<String>,
 ) -> Result<Json<Vec<api::Lecture>>, ApiError> {
-    let course = state.store.visible_course(&user, &course_id).await?.ok_or(ApiError::NotFound)?;
+    let course = state
+        .store
+        .visible_course(&user, &course_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let mut lectures = Vec::new();
     for row in state.store.course_lectures(&course.id).await? {
         let media = state.store.lecture_media(&row).await?;
@@ -111,7 +137,11 @@ async fn lecture(
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
 ) -> Result<Json<api::Lecture>, ApiError> {
-    let row = state.store.visible_lecture(&user, &lecture_id).await?.ok_or(ApiError::NotFound)?;
+    let row = state
+        .store
+        .visible_lecture(&user, &lecture_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let media = state.store.lecture_media(&row).await?;
     Ok(Json(lecture_body(row, &media)))
 }
@@ -124,11 +154,19 @@ async fn playback(
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
 ) -> Result<Json<Playback>, ApiError> {
-    let row = state.store.visible_lecture(&user, &lecture_id).await?.ok_or(ApiError::NotFound)?;
+    let row = state
+        .store
+        .visible_lecture(&user, &lecture_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if !state.store.lecture_media(&row).await?.playable() {
         return Err(ApiError::NotFound);
     }
     let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
-    let token = state.signer.sign(&row.id, now + state.config.media_token_ttl_seconds);
-    Ok(Json(Playback { master: format!("/media/{}/master.m3u8?token={token}", row.id) }))
+    let token = state
+        .signer
+        .sign(&row.id, now + state.config.media_token_ttl_seconds);
+    Ok(Json(Playback {
+        master: format!("/media/{}/master.m3u8?token={token}", row.id),
+    }))
 }

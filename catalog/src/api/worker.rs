@@ -30,9 +30,14 @@ async fn register(
     Json(req): Json<RegisterWorker>,
 ) -> Result<StatusCode, ApiError> {
     if !req.srt_url.starts_with("srt://") {
-        return Err(ApiError::BadRequest("srt_url must start with srt://".into()));
+        return Err(ApiError::BadRequest(
+            "srt_url must start with srt://".into(),
+        ));
     }
-    state.store.register_worker(&worker.id, &req.srt_url, Utc::now()).await?;
+    state
+        .store
+        .register_worker(&worker.id, &req.srt_url, Utc::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -61,7 +66,9 @@ async fn segment(
     check_name("track", &req.track)?;
     check_name("rung", &req.rung)?;
     if !(req.duration.is_finite() && req.duration > 0.0) {
-        return Err(ApiError::BadRequest("duration must be a positive number of seconds".into()));
+        return Err(ApiError::BadRequest(
+            "duration must be a positive number of seconds".into(),
+        ));
     }
     if i64::try_from(req.sequence).is_err() {
         return Err(ApiError::BadRequest("sequence is too large".into()));
@@ -79,7 +86,11 @@ async fn finish(
     Path(id): Path<String>,
     Json(req): Json<FinishLecture>,
 ) -> Result<StatusCode, ApiError> {
-    if !state.store.finish_lecture(&id, req.error.as_deref(), Utc::now()).await? {
+    if !state
+        .store
+        .finish_lecture(&id, req.error.as_deref(), Utc::now())
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     tracing::info!(failed = req.error.is_some(), "lecture finished");

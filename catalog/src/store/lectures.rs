@@ -185,7 +185,10 @@ impl Store {
     }
 
     /// The worker with this token hash.
-    pub async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>, StoreError> {
+    pub async fn worker_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Worker>, StoreError> {
         let row: Option<(String,)> = sqlx::query_as("SELECT id FROM workers WHERE token_hash = ?1")
             .bind(token_hash)
             .fetch_optional(&self.pool)
@@ -195,7 +198,12 @@ impl Store {
 
     /// Records that `worker` is up and takes live sessions at `srt_url` (also the heartbeat).
     #[tracing::instrument(skip(self))]
-    pub async fn register_worker(&self, worker_id: &str, srt_url: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn register_worker(
+        &self,
+        worker_id: &str,
+        srt_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE workers SET srt_url = ?2, last_seen = ?3 WHERE id = ?1")
             .bind(worker_id)
             .bind(srt_url)
@@ -257,7 +265,12 @@ impl Store {
     /// The box stopped recording: `capturing` → `processing`. False when the lecture is not
     /// one of this box's room. A lecture past capturing is left as it is.
     #[tracing::instrument(skip(self))]
-    pub async fn stop_lecture(&self, agent: &Agent, lecture_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub async fn stop_lecture(
+        &self,
+        agent: &Agent,
+        lecture_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let found: Option<(String,)> =
             sqlx::query_as("SELECT id FROM lectures WHERE id = ?1 AND room_id = ?2")
                 .bind(lecture_id)
@@ -281,8 +294,17 @@ impl Store {
     /// The worker closed the lecture: `ready`, or `failed` with `error`. False when the
     /// lecture does not exist.
     #[tracing::instrument(skip(self))]
-    pub async fn finish_lecture(&self, lecture_id: &str, error: Option<&str>, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let state = if error.is_some() { LectureState::Failed } else { LectureState::Ready };
+    pub async fn finish_lecture(
+        &self,
+        lecture_id: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let state = if error.is_some() {
+            LectureState::Failed
+        } else {
+            LectureState::Ready
+        };
         let done = sqlx::query(
             "UPDATE lectures SET state = ?2, error = ?3, ended_at = COALESCE(ended_at, ?4) WHERE id = ?1",
         )
@@ -297,17 +319,22 @@ impl Store {
 
     /// A lecture by id, whoever asks (media and worker paths; their tokens decide access).
     pub async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError> {
-        let row: Option<RawLecture> =
-            sqlx::query_as(&format!("SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.id = ?1"))
-                .bind(lecture_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<RawLecture> = sqlx::query_as(&format!(
+            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.id = ?1"
+        ))
+        .bind(lecture_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(LectureRow::try_from).transpose()
     }
 
     /// A lecture, if `user` may see its course.
     #[tracing::instrument(skip(self, user), fields(user = %user.id))]
-    pub async fn visible_lecture(&self, user: &User, lecture_id: &str) -> Result<Option<LectureRow>, StoreError> {
+    pub async fn visible_lecture(
+        &self,
+        user: &User,
+        lecture_id: &str,
+    ) -> Result<Option<LectureRow>, StoreError> {
         let row: Option<RawLecture> = sqlx::query_as(&format!(
             "SELECT {LECTURE_COLUMNS} FROM lectures l JOIN courses c ON c.id = l.course_id \
              WHERE {COURSE_VISIBLE} AND l.id = ?4"
@@ -369,12 +396,20 @@ impl Store {
             }
             None => 0.0,
         };
-        Ok(LectureMedia { renditions, main_track, duration_seconds })
+        Ok(LectureMedia {
+            renditions,
+            main_track,
+            duration_seconds,
+        })
     }
 
     /// Adds or updates a rendition (by track and rung). False when the lecture is unknown.
     #[tracing::instrument(skip(self))]
-    pub async fn upsert_rendition(&self, lecture_id: &str, r: &RenditionReport) -> Result<bool, StoreError> {
+    pub async fn upsert_rendition(
+        &self,
+        lecture_id: &str,
+        r: &RenditionReport,
+    ) -> Result<bool, StoreError> {
         if self.lecture(lecture_id).await?.is_none() {
             return Ok(false);
         }
@@ -400,7 +435,11 @@ impl Store {
     /// Records a stored segment; a repeated report changes nothing. False when the lecture
     /// is unknown.
     #[tracing::instrument(skip(self))]
-    pub async fn add_segment(&self, lecture_id: &str, s: &SegmentReport) -> Result<bool, StoreError> {
+    pub async fn add_segment(
+        &self,
+        lecture_id: &str,
+        s: &SegmentReport,
+    ) -> Result<bool, StoreError> {
         if self.lecture(lecture_id).await?.is_none() {
             return Ok(false);
         }
@@ -422,7 +461,12 @@ impl Store {
     }
 
     /// The segments of one rendition in sequence order (empty when it has none).
-    pub async fn segments(&self, lecture_id: &str, track: &str, rung: &str) -> Result<Vec<SegmentEntry>, StoreError> {
+    pub async fn segments(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+    ) -> Result<Vec<SegmentEntry>, StoreError> {
         let rows: Vec<(i64, f64, String, bool)> = sqlx::query_as(
             "SELECT sequence, duration, program_date_time, discontinuity FROM segments \
              WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3 ORDER BY sequence",
@@ -435,7 +479,8 @@ impl Store {
         rows.into_iter()
             .map(|(sequence, duration, pdt, discontinuity)| {
                 Ok(SegmentEntry {
-                    sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt("negative sequence".into()))?,
+                    sequence: u64::try_from(sequence)
+                        .map_err(|_| StoreError::Corrupt("negative sequence".into()))?,
                     duration,
                     program_date_time: parse_ts(&pdt)?,
                     discontinuity,
@@ -445,8 +490,16 @@ impl Store {
     }
 
     /// True when this segment was reported.
-    pub async fn segment_exists(&self, lecture_id: &str, track: &str, rung: &str, sequence: u64) -> Result<bool, StoreError> {
-        let Ok(sequence) = i64::try_from(sequence) else { return Ok(false) };
+    pub async fn segment_exists(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+        sequence: u64,
+    ) -> Result<bool, StoreError> {
+        let Ok(sequence) = i64::try_from(sequence) else {
+            return Ok(false);
+        };
         let row: Option<(i64,)> = sqlx::query_as(
             "SELECT 1 FROM segments WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3 AND sequence = ?4",
         )

@@ -10,7 +10,9 @@ mod lectures;
 mod people;
 mod seed;
 
-pub use lectures::{Agent, LectureMedia, LectureRow, LiveWorker, StartError, Worker, WORKER_FRESH_FOR};
+pub use lectures::{
+    Agent, LectureMedia, LectureRow, LiveWorker, StartError, Worker, WORKER_FRESH_FOR,
+};
 pub use people::User;
 pub use seed::{DemoSeed, PASSWORD as DEMO_PASSWORD};
 
@@ -51,8 +53,13 @@ impl Store {
         let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
         if !in_memory {
             // SQLite creates the file (mode=rwc) but not the directory it lives in.
-            if let Some(dir) = options.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            if let Some(dir) = options
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
             }
         }
         let pool = if in_memory {
@@ -75,7 +82,9 @@ impl Store {
     /// Brings the schema up to date.
     #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 

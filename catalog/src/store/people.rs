@@ -64,7 +64,8 @@ fn parse_role(text: &str) -> Result<Role, StoreError> {
     }
 }
 
-const USER_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
 
 #[derive(sqlx::FromRow)]
 struct CourseRow {
@@ -76,7 +77,12 @@ struct CourseRow {
 
 impl From<CourseRow> for Course {
     fn from(r: CourseRow) -> Course {
-        Course { id: r.id, code: r.code, title: r.title, term: r.term }
+        Course {
+            id: r.id,
+            code: r.code,
+            title: r.title,
+            term: r.term,
+        }
     }
 }
 
@@ -143,7 +149,11 @@ impl Store {
 
     /// Ends a session (logout); also sweeps expired ones.
     #[tracing::instrument(skip_all)]
-    pub async fn delete_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn delete_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?1 OR expires_at <= ?2")
             .bind(token_hash)
             .bind(ts(now))
@@ -169,7 +179,11 @@ impl Store {
 
     /// One course, if `user` may see it.
     #[tracing::instrument(skip(self, user), fields(user = %user.id))]
-    pub async fn visible_course(&self, user: &User, course_id: &str) -> Result<Option<Course>, StoreError> {
+    pub async fn visible_course(
+        &self,
+        user: &User,
+        course_id: &str,
+    ) -> Result<Option<Course>, StoreError> {
         let row: Option<CourseRow> = sqlx::query_as(&format!(
             "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} AND c.id = ?4"
         ))

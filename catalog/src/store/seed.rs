@@ -23,22 +23,38 @@ pub const COURSE_CODE: &str = "LEC101";
 
 const USERS: [(&str, &str, &str, Option<&str>); 4] = [
     ("admin@demo.lectern.test", "Ada Admin", "admin", None),
-    ("instructor@demo.lectern.test", "Ines Instructor", "instructor", Some("instructor")),
-    ("student@demo.lectern.test", "Sam Student", "student", Some("student")),
-    ("outsider@demo.lectern.test", "Olle Outsider", "student", None),
+    (
+        "instructor@demo.lectern.test",
+        "Ines Instructor",
+        "instructor",
+        Some("instructor"),
+    ),
+    (
+        "student@demo.lectern.test",
+        "Sam Student",
+        "student",
+        Some("student"),
+    ),
+    (
+        "outsider@demo.lectern.test",
+        "Olle Outsider",
+        "student",
+        None,
+    ),
 ];
 
 impl Store {
     /// Seeds the demo data (idempotent).
     #[tracing::instrument(skip_all)]
     pub async fn seed_demo(&self, seed: &DemoSeed<'_>) -> Result<(), StoreError> {
-        let institute = self.upsert_id(
-            "INSERT INTO institutes (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            &[INSTITUTE],
-            "SELECT id FROM institutes WHERE name = ?1",
-            &[INSTITUTE],
-        )
-        .await?;
+        let institute = self
+            .upsert_id(
+                "INSERT INTO institutes (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                &[INSTITUTE],
+                "SELECT id FROM institutes WHERE name = ?1",
+                &[INSTITUTE],
+            )
+            .await?;
         let course = self.upsert_id(
             "INSERT INTO courses (id, institute_id, code, title, term) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (institute_id, code, term) DO NOTHING",
@@ -48,10 +64,11 @@ impl Store {
         )
         .await?;
         for (email, name, role, enrolment) in USERS {
-            let existing: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE email = ?1")
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?;
+            let existing: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM users WHERE email = ?1")
+                    .bind(email)
+                    .fetch_optional(&self.pool)
+                    .await?;
             let user_id = match existing {
                 Some((id,)) => id,
                 None => {

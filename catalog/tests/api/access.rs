@@ -6,7 +6,10 @@ use crate::helpers::{As, TestApp, OUTSIDER, STUDENT};
 async fn the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course() {
     let app = TestApp::spawn().await;
     let student = app.login(STUDENT).await;
-    let courses = app.get("/api/v1/courses", As::Cookie(&student)).await.json();
+    let courses = app
+        .get("/api/v1/courses", As::Cookie(&student))
+        .await
+        .json();
     let courses = courses.as_array().unwrap();
     assert_eq!(courses.len(), 1);
     assert_eq!(courses[0]["code"], "LEC101");
@@ -17,7 +20,15 @@ async fn the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course() {
     assert_eq!(answer.json().as_array().unwrap().len(), 0);
 
     let admin = app.login("admin@demo.lectern.test").await;
-    assert_eq!(app.get("/api/v1/courses", As::Cookie(&admin)).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/courses", As::Cookie(&admin))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -25,9 +36,17 @@ async fn the_outsider_gets_404_for_the_course_lecture_and_playback_the_student_s
     let app = TestApp::spawn().await;
     let (lecture, _) = app.lecture_with_segment().await;
     let student = app.login(STUDENT).await;
-    let courses = app.get("/api/v1/courses", As::Cookie(&student)).await.json();
+    let courses = app
+        .get("/api/v1/courses", As::Cookie(&student))
+        .await
+        .json();
     let course = courses[0]["id"].as_str().unwrap().to_owned();
-    let lectures = app.get(&format!("/api/v1/courses/{course}/lectures"), As::Cookie(&student)).await;
+    let lectures = app
+        .get(
+            &format!("/api/v1/courses/{course}/lectures"),
+            As::Cookie(&student),
+        )
+        .await;
     assert_eq!(lectures.status, StatusCode::OK);
     assert_eq!(lectures.json()[0]["id"], lecture.as_str());
 
@@ -48,6 +67,11 @@ async fn the_instructor_sees_the_lecture_of_their_course() {
     let app = TestApp::spawn().await;
     let (lecture, _) = app.lecture_with_segment().await;
     let instructor = app.login("instructor@demo.lectern.test").await;
-    let answer = app.get(&format!("/api/v1/lectures/{lecture}"), As::Cookie(&instructor)).await;
+    let answer = app
+        .get(
+            &format!("/api/v1/lectures/{lecture}"),
+            As::Cookie(&instructor),
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::OK);
 }

@@ -8,19 +8,44 @@ async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_4
     let app = TestApp::spawn().await;
     let lecture = app.start_lecture().await.lecture_id;
     let calls = [
-        ("/api/v1/agent/recordings".to_owned(), json!({"tracks": ["presenter"]}), AGENT_TOKEN),
-        (format!("/api/v1/agent/recordings/{lecture}/stop"), json!({"recorded_seconds": 1.0}), AGENT_TOKEN),
-        ("/api/v1/worker/register".to_owned(), json!({"srt_url": "srt://127.0.0.1:9000"}), WORKER_TOKEN),
-        (format!("/api/v1/worker/lectures/{lecture}/finish"), json!({}), WORKER_TOKEN),
+        (
+            "/api/v1/agent/recordings".to_owned(),
+            json!({"tracks": ["presenter"]}),
+            AGENT_TOKEN,
+        ),
+        (
+            format!("/api/v1/agent/recordings/{lecture}/stop"),
+            json!({"recorded_seconds": 1.0}),
+            AGENT_TOKEN,
+        ),
+        (
+            "/api/v1/worker/register".to_owned(),
+            json!({"srt_url": "srt://127.0.0.1:9000"}),
+            WORKER_TOKEN,
+        ),
+        (
+            format!("/api/v1/worker/lectures/{lecture}/finish"),
+            json!({}),
+            WORKER_TOKEN,
+        ),
     ];
     for (path, body, right) in calls {
-        let other = if right == AGENT_TOKEN { WORKER_TOKEN } else { AGENT_TOKEN };
+        let other = if right == AGENT_TOKEN {
+            WORKER_TOKEN
+        } else {
+            AGENT_TOKEN
+        };
         for who in [As::Nobody, As::Bearer("wrong-token"), As::Bearer(other)] {
             let answer = app.post(&path, who, body.clone()).await;
             assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         }
         let answer = app.post(&path, As::Bearer(right), body.clone()).await;
-        assert!(answer.status.is_success(), "{path}: {} {}", answer.status, answer.text());
+        assert!(
+            answer.status.is_success(),
+            "{path}: {} {}",
+            answer.status,
+            answer.text()
+        );
     }
 }
 
@@ -31,8 +56,18 @@ async fn worker_reports_for_unknown_lectures_are_404() {
         "bandwidth": 1, "codecs": "avc1.64001f", "frame_rate": 30.0});
     let segment = json!({"track": "presenter", "rung": "720p", "sequence": 0, "duration": 2.0,
         "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10});
-    for (what, body) in [("renditions", rendition), ("segments", segment), ("finish", json!({}))] {
-        let answer = app.post(&format!("/api/v1/worker/lectures/no-such-lecture/{what}"), As::Bearer(WORKER_TOKEN), body).await;
+    for (what, body) in [
+        ("renditions", rendition),
+        ("segments", segment),
+        ("finish", json!({})),
+    ] {
+        let answer = app
+            .post(
+                &format!("/api/v1/worker/lectures/no-such-lecture/{what}"),
+                As::Bearer(WORKER_TOKEN),
+                body,
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND, "{what}");
     }
 }
@@ -41,13 +76,22 @@ async fn worker_reports_for_unknown_lectures_are_404() {
 async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_one() {
     let app = TestApp::spawn().await;
     assert!(app.start_lecture().await.live.is_none());
-    let register = app.post("/api/v1/worker/register", As::Bearer(WORKER_TOKEN), json!({"srt_url": "srt://127.0.0.1:9000"})).await;
+    let register = app
+        .post(
+            "/api/v1/worker/register",
+            As::Bearer(WORKER_TOKEN),
+            json!({"srt_url": "srt://127.0.0.1:9000"}),
+        )
+        .await;
     assert_eq!(register.status, StatusCode::NO_CONTENT);
     let started = app.start_lecture().await;
     assert_eq!(started.recording_id, started.lecture_id);
     let live = started.live.expect("a fresh worker is offered");
     assert_eq!(live.srt_url, "srt://127.0.0.1:9000");
-    assert_eq!(live.stream_ids, vec![format!("lectern:{}:presenter", started.lecture_id)]);
+    assert_eq!(
+        live.stream_ids,
+        vec![format!("lectern:{}:presenter", started.lecture_id)]
+    );
 }
 
 #[tokio::test]
@@ -55,11 +99,18 @@ async fn a_failed_lecture_carries_the_workers_error() {
     let app = TestApp::spawn().await;
     let lecture = app.start_lecture().await.lecture_id;
     let answer = app
-        .post(&format!("/api/v1/worker/lectures/{lecture}/finish"), As::Bearer(WORKER_TOKEN), json!({"error": "encoder crashed"}))
+        .post(
+            &format!("/api/v1/worker/lectures/{lecture}/finish"),
+            As::Bearer(WORKER_TOKEN),
+            json!({"error": "encoder crashed"}),
+        )
         .await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
     let student = app.login(crate::helpers::STUDENT).await;
-    let body = app.get(&format!("/api/v1/lectures/{lecture}"), As::Cookie(&student)).await.json();
+    let body = app
+        .get(&format!("/api/v1/lectures/{lecture}"), As::Cookie(&student))
+        .await
+        .json();
     assert_eq!(body["state"], "failed");
     assert_eq!(body["error"], "encoder crashed");
 }
@@ -67,11 +118,23 @@ async fn a_failed_lecture_carries_the_workers_error() {
 #[tokio::test]
 async fn reports_with_unsafe_track_names_are_refused() {
     let app = TestApp::spawn().await;
-    let answer = app.post("/api/v1/agent/recordings", As::Bearer(AGENT_TOKEN), json!({"tracks": ["../etc"]})).await;
+    let answer = app
+        .post(
+            "/api/v1/agent/recordings",
+            As::Bearer(AGENT_TOKEN),
+            json!({"tracks": ["../etc"]}),
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     let lecture = app.start_lecture().await.lecture_id;
     let segment = json!({"track": "presenter", "rung": "../x", "sequence": 0, "duration": 2.0,
         "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10});
-    let answer = app.post(&format!("/api/v1/worker/lectures/{lecture}/segments"), As::Bearer(WORKER_TOKEN), segment).await;
+    let answer = app
+        .post(
+            &format!("/api/v1/worker/lectures/{lecture}/segments"),
+            As::Bearer(WORKER_TOKEN),
+            segment,
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }

@@ -6,7 +6,13 @@ use crate::helpers::{As, TestApp, PASSWORD, STUDENT};
 #[tokio::test]
 async fn login_with_the_right_password_returns_me_and_an_http_only_session_cookie() {
     let app = TestApp::spawn().await;
-    let answer = app.post("/api/v1/auth/login", As::Nobody, json!({"email": STUDENT, "password": PASSWORD})).await;
+    let answer = app
+        .post(
+            "/api/v1/auth/login",
+            As::Nobody,
+            json!({"email": STUDENT, "password": PASSWORD}),
+        )
+        .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let me = answer.json();
     assert_eq!(me["email"], STUDENT);
@@ -26,8 +32,17 @@ async fn login_with_the_right_password_returns_me_and_an_http_only_session_cooki
 #[tokio::test]
 async fn login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials() {
     let app = TestApp::spawn().await;
-    for (email, password) in [(STUDENT, "not-the-password"), ("nobody@demo.lectern.test", PASSWORD)] {
-        let answer = app.post("/api/v1/auth/login", As::Nobody, json!({"email": email, "password": password})).await;
+    for (email, password) in [
+        (STUDENT, "not-the-password"),
+        ("nobody@demo.lectern.test", PASSWORD),
+    ] {
+        let answer = app
+            .post(
+                "/api/v1/auth/login",
+                As::Nobody,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{email}");
         assert_eq!(answer.json()["error"]["code"], "invalid_credentials");
         assert!(answer.header("set-cookie").is_empty());
@@ -37,12 +52,19 @@ async fn login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials
 #[tokio::test]
 async fn anonymous_and_forged_sessions_get_401_on_the_api() {
     let app = TestApp::spawn().await;
-    for path in ["/api/v1/courses", "/api/v1/me", "/api/v1/lectures/x", "/api/v1/lectures/x/playback"] {
+    for path in [
+        "/api/v1/courses",
+        "/api/v1/me",
+        "/api/v1/lectures/x",
+        "/api/v1/lectures/x/playback",
+    ] {
         let answer = app.get(path, As::Nobody).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{path}");
         assert_eq!(answer.json()["error"]["code"], "unauthenticated");
     }
-    let forged = app.get("/api/v1/courses", As::Cookie("lectern_session=forged")).await;
+    let forged = app
+        .get("/api/v1/courses", As::Cookie("lectern_session=forged"))
+        .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -50,8 +72,17 @@ async fn anonymous_and_forged_sessions_get_401_on_the_api() {
 async fn logout_ends_the_session() {
     let app = TestApp::spawn().await;
     let session = app.login(STUDENT).await;
-    let answer = app.post("/api/v1/auth/logout", As::Cookie(&session), json!({})).await;
+    let answer = app
+        .post("/api/v1/auth/logout", As::Cookie(&session), json!({}))
+        .await;
     assert_eq!(answer.status, StatusCode::NO_CONTENT);
-    assert!(answer.header("set-cookie").starts_with("lectern_session=;"), "{}", answer.header("set-cookie"));
-    assert_eq!(app.get("/api/v1/me", As::Cookie(&session)).await.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        answer.header("set-cookie").starts_with("lectern_session=;"),
+        "{}",
+        answer.header("set-cookie")
+    );
+    assert_eq!(
+        app.get("/api/v1/me", As::Cookie(&session)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -22,11 +22,17 @@ fn a_short_or_non_hex_media_key_is_an_error_naming_the_key() {
 
 #[test]
 fn a_bad_value_is_an_error_naming_its_key() {
-    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\nlisten = \"not an address\""));
+    let message = error_of(&format!(
+        "media_key = \"{MEDIA_KEY}\"\nlisten = \"not an address\""
+    ));
     assert!(message.contains("listen"), "{message}");
-    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\nmedia_token_ttl_seconds = \"soon\""));
+    let message = error_of(&format!(
+        "media_key = \"{MEDIA_KEY}\"\nmedia_token_ttl_seconds = \"soon\""
+    ));
     assert!(message.contains("media_token_ttl_seconds"), "{message}");
-    let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\n[demo]\nseed = true\nworker_token = \"w\""));
+    let message = error_of(&format!(
+        "media_key = \"{MEDIA_KEY}\"\n[demo]\nseed = true\nworker_token = \"w\""
+    ));
     assert!(message.contains("demo.agent_token"), "{message}");
 }
 
@@ -40,7 +46,10 @@ async fn run_serves_on_a_random_port_and_stops_on_shutdown() {
         let _ = stopped.await;
     }));
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

@@ -1,9 +1,9 @@
 //! One catalog per test, on a temporary SQLite file and storage directory.
 
+use axum::body::Bytes;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
-use axum::body::Bytes;
 use chrono::{TimeZone, Utc};
 use lectern_catalog::{app, AppState, Config};
 use lectern_wire::agent::RecordingStarted;
@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-pub const MEDIA_KEY: &str = "4c6563746572e2809973206d65646961206b6579206f6e6c7920666f72207465737473";
+pub const MEDIA_KEY: &str =
+    "4c6563746572e2809973206d65646961206b6579206f6e6c7920666f72207465737473";
 pub const AGENT_TOKEN: &str = "agent-token-for-tests-0123456789";
 pub const WORKER_TOKEN: &str = "worker-token-for-tests-012345678";
 pub const STUDENT: &str = "student@demo.lectern.test";
@@ -36,7 +37,8 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text()))
     }
 
     pub fn text(&self) -> String {
@@ -44,7 +46,10 @@ impl Answer {
     }
 
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
     }
 }
 
@@ -77,18 +82,39 @@ pub fn test_config(db: &TempDir, storage: &TempDir) -> Config {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let db = tempfile::tempdir().unwrap();
-        let storage = tempfile::tempdir().unwrap();
-        let state = AppState::new(test_config(&db, &storage)).await.expect("catalog starts");
-        TestApp { router: app(state.clone()), state, storage, _db: db }
+        TestApp::spawn_with(|_| {}).await
     }
 
-    pub async fn send(&self, method: Method, uri: &str, who: As<'_>, body: Option<Value>, extra: &[(&str, &str)]) -> Answer {
+    /// A catalog whose test configuration `change` adjusts first.
+    pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
+        let db = tempfile::tempdir().unwrap();
+        let storage = tempfile::tempdir().unwrap();
+        let mut config = test_config(&db, &storage);
+        change(&mut config);
+        let state = AppState::new(config).await.expect("catalog starts");
+        TestApp {
+            router: app(state.clone()),
+            state,
+            storage,
+            _db: db,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        who: As<'_>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Answer {
         let mut request = Request::builder().method(method).uri(uri);
         match who {
             As::Nobody => {}
             As::Cookie(cookie) => request = request.header(header::COOKIE, cookie),
-            As::Bearer(token) => request = request.header(header::AUTHORIZATION, format!("Bearer {token}")),
+            As::Bearer(token) => {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+            }
         }
         for (name, value) in extra {
             request = request.header(*name, *value);
@@ -104,7 +130,11 @@ impl TestApp {
         let status = response.status();
         let headers = response.headers().clone();
         let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str, who: As<'_>) -> Answer {
@@ -117,7 +147,13 @@ impl TestApp {
 
     /// Logs in and returns the `Cookie` header value of the session.
     pub async fn login(&self, email: &str) -> String {
-        let answer = self.post("/api/v1/auth/login", As::Nobody, json!({"email": email, "password": PASSWORD})).await;
+        let answer = self
+            .post(
+                "/api/v1/auth/login",
+                As::Nobody,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
         let set_cookie = answer.header("set-cookie");
         set_cookie.split(';').next().unwrap().to_owned()
@@ -126,7 +162,11 @@ impl TestApp {
     /// Starts a recording in the demo room; returns the lecture id.
     pub async fn start_lecture(&self) -> RecordingStarted {
         let answer = self
-            .post("/api/v1/agent/recordings", As::Bearer(AGENT_TOKEN), json!({"title": null, "tracks": ["presenter"]}))
+            .post(
+                "/api/v1/agent/recordings",
+                As::Bearer(AGENT_TOKEN),
+                json!({"title": null, "tracks": ["presenter"]}),
+            )
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
         serde_json::from_slice(&answer.body).unwrap()
@@ -139,9 +179,18 @@ impl TestApp {
             "track": "presenter", "rung": "720p", "width": 1280, "height": 720,
             "bandwidth": 3_000_000, "codecs": "avc1.64001f,mp4a.40.2", "frame_rate": 30.0
         });
-        let answer = self.post(&format!("/api/v1/worker/lectures/{lecture}/renditions"), As::Bearer(WORKER_TOKEN), rendition).await;
+        let answer = self
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/renditions"),
+                As::Bearer(WORKER_TOKEN),
+                rendition,
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
-        let dir = self.storage.path().join(format!("lectures/{lecture}/v1/presenter/720p"));
+        let dir = self
+            .storage
+            .path()
+            .join(format!("lectures/{lecture}/v1/presenter/720p"));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{sequence}.ts")), SEGMENT_BYTES).unwrap();
         let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
@@ -150,7 +199,13 @@ impl TestApp {
             "program_date_time": start + chrono::Duration::seconds(2 * sequence as i64),
             "discontinuity": false, "bytes": SEGMENT_BYTES.len()
         });
-        let answer = self.post(&format!("/api/v1/worker/lectures/{lecture}/segments"), As::Bearer(WORKER_TOKEN), segment).await;
+        let answer = self
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/segments"),
+                As::Bearer(WORKER_TOKEN),
+                segment,
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
     }
 
@@ -159,7 +214,12 @@ impl TestApp {
         let lecture = self.start_lecture().await.lecture_id;
         self.add_segment(&lecture, 0).await;
         let student = self.login(STUDENT).await;
-        let answer = self.get(&format!("/api/v1/lectures/{lecture}/playback"), As::Cookie(&student)).await;
+        let answer = self
+            .get(
+                &format!("/api/v1/lectures/{lecture}/playback"),
+                As::Cookie(&student),
+            )
+            .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
         let master = answer.json()["master"].as_str().unwrap().to_owned();
         (lecture, master)

@@ -7,3 +7,4 @@ mod auth;
 mod config;
 mod helpers;
 mod media;
+mod web;
