@@ -287,7 +287,8 @@ async function lecturePage(lectureId: string) {
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' },
       h('a', { href: '/', 'data-link': true }, 'My courses'),
       h('span', { 'aria-hidden': 'true' }, ' / '),
-      h('a', { href: `/courses/${encodeURIComponent(lecture.course_id)}`, 'data-link': true }, 'Course'),
+      h('a', { href: `/courses/${encodeURIComponent(lecture.course_id)}`, 'data-link': true },
+        coursesCache?.find((c) => c.id === lecture.course_id)?.title ?? 'Course'),
     ),
     h('article', { class: 'lecture' },
       h('div', { class: 'lecture-head' }, h('h1', null, lecture.title || 'Lecture'), badges),
@@ -368,8 +369,8 @@ async function lecturePage(lectureId: string) {
           renderMeta();
           if (lecture.state !== before) {
             announce(`The lecture is now ${STATE_LABEL[lecture.state].toLowerCase()}.`);
+            if (!lecture.live) setStatus('');
             if (lecture.state === 'ready') {
-              setStatus('');
               player?.lectureReady();
             } else if (lecture.state === 'failed') {
               setStatus(lecture.error ?? 'This recording failed.');
