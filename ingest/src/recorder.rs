@@ -1,0 +1,118 @@
+//! One recording, from the first frame to a clean stop: record locally at once, then learn
+//! the live destination from the catalog, push live, and finalise every chunk on stop.
+
+use crate::capture::{self, LiveChunk};
+use crate::catalog::CatalogClient;
+use crate::config::Config;
+use crate::error::{pipeline_error, IngestError};
+use crate::live_push::{self, Destination};
+use futures_util::StreamExt;
+use gst::prelude::*;
+use lectern_wire::agent::{StartRecording, StopRecording};
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How long a stop waits for the pipeline to finalise its last chunk.
+const FINALISE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The one track the simulated classroom records.
+const TRACK: &str = "presenter";
+
+/// Records until `stop` resolves (or the capture fails), then finalises and reports.
+pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), IngestError> {
+    gst::init().map_err(|e| IngestError::Gst(format!("GStreamer did not initialise: {e}")))?;
+    let recording_dir = config.spool_dir.join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
+    let chunk_dir = recording_dir.join(TRACK);
+    std::fs::create_dir_all(&chunk_dir).map_err(|source| IngestError::Spool { path: chunk_dir.clone(), source })?;
+
+    let capture = capture::build(&config, TRACK, &chunk_dir)?;
+    let pipeline = capture.pipeline.clone();
+    let result = record(&config, capture, stop).await;
+    let _ = pipeline.set_state(gst::State::Null);
+    tracing::info!(spool = %recording_dir.display(), "recording closed");
+    result
+}
+
+async fn record(config: &Config, capture: capture::Capture, stop: impl Future<Output = ()>) -> Result<(), IngestError> {
+    let capture::Capture { pipeline, live } = capture;
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    let mut messages = bus.stream();
+    pipeline.set_state(gst::State::Playing)?;
+    let started = Instant::now();
+    tracing::info!(track = TRACK, "recording to the local spool");
+
+    let catalog = CatalogClient::new(&config.catalog_url, &config.token);
+    let announce = tokio::spawn(announce_and_push(catalog.clone(), live));
+    tokio::pin!(stop);
+    let failure = loop {
+        tokio::select! {
+            _ = &mut stop => break None,
+            Some(message) = messages.next() => {
+                if let Some(e) = pipeline_error(&message) {
+                    break Some(e);
+                }
+            }
+        }
+    };
+
+    // Stop cleanly: EOS through every branch so the last chunk is finalised.
+    pipeline.send_event(gst::event::Eos::new());
+    let finalised = tokio::time::timeout(FINALISE_TIMEOUT, async {
+        while let Some(message) = messages.next().await {
+            if matches!(message.view(), gst::MessageView::Eos(_)) {
+                return;
+            }
+        }
+    })
+    .await;
+    if finalised.is_err() {
+        tracing::warn!("the capture pipeline did not finalise in time; earlier chunks are complete");
+    }
+    let recorded_seconds = started.elapsed().as_secs_f64();
+    let _ = pipeline.set_state(gst::State::Null);
+    drop(pipeline);
+
+    match announce.await {
+        Ok(Some(recording)) => {
+            let stop = StopRecording { recorded_seconds };
+            if let Err(e) = catalog.stop(&recording, &stop).await {
+                tracing::error!(error = %e, "could not tell the catalog the recording stopped");
+            }
+        }
+        Ok(None) => tracing::warn!("the catalog never answered; the recording is kept in the spool"),
+        Err(e) => tracing::error!(error = %e, "the live task failed"),
+    }
+    tracing::info!(seconds = format!("{recorded_seconds:.1}"), "recording stopped");
+    failure.map_or(Ok(()), Err)
+}
+
+/// Tells the catalog about the recording, then pushes live if it names a worker. Returns
+/// the recording's id once the live stream has ended.
+async fn announce_and_push(catalog: CatalogClient, mut live: mpsc::Receiver<LiveChunk>) -> Option<String> {
+    let request = StartRecording { title: None, tracks: vec![TRACK.to_owned()] };
+    let announce = catalog.start(&request);
+    tokio::pin!(announce);
+    // Keep draining the live tap while the catalog is away, so the tap never backs up.
+    let started = loop {
+        tokio::select! {
+            answer = &mut announce => break answer,
+            chunk = live.recv() => if matches!(chunk, Some(LiveChunk::End) | None) { return None },
+        }
+    };
+    let started = match started {
+        Ok(started) => started,
+        Err(e) => {
+            tracing::error!(error = %e, "the catalog refused the recording; keeping it in the spool");
+            return None;
+        }
+    };
+    tracing::info!(lecture = %started.lecture_id, "the catalog knows the recording");
+    match started.live.as_ref().and_then(|t| Destination::from_target(t, 0)) {
+        Some(destination) => live_push::run(destination, live).await,
+        None => {
+            tracing::warn!("no transcode worker is available; recording locally only");
+            while let Some(LiveChunk::Data(_)) = live.recv().await {}
+        }
+    }
+    Some(started.recording_id)
+}

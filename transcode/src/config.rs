@@ -1,0 +1,132 @@
+//! The worker's settings: a TOML file (`--config`), then `LECTERN_TRANSCODE_*` environment
+//! variables (`__` between nested keys), checked once at start.
+
+use crate::ladder::Rung;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything the worker needs to know.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Base URL of the catalog, e.g. `http://127.0.0.1:8080`.
+    pub catalog_url: String,
+    /// The worker's API token, issued by the catalog's admins.
+    pub token: String,
+    /// Where the SRT listener binds.
+    pub srt_listen: SocketAddr,
+    /// The `srt://host:port` capture boxes are told to push to; defaults to `srt_listen`.
+    pub srt_advertise: Option<String>,
+    /// The local storage directory segments and playlists are written to.
+    pub storage_dir: PathBuf,
+    /// Target segment length in seconds; every rung cuts at these instants.
+    pub segment_seconds: u32,
+    /// The frame rate every rung is encoded at.
+    pub frame_rate: u32,
+    /// The rungs of the ladder, any order.
+    pub ladder: Vec<Rung>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            catalog_url: "http://127.0.0.1:8080".into(),
+            token: String::new(),
+            srt_listen: "127.0.0.1:9000".parse().expect("a valid address"),
+            srt_advertise: None,
+            storage_dir: PathBuf::from(".lectern/storage"),
+            segment_seconds: 2,
+            frame_rate: 30,
+            ladder: vec![
+                Rung { name: "720p".into(), width: 1280, height: 720, bitrate_kbps: 2500 },
+                Rung { name: "360p".into(), width: 640, height: 360, bitrate_kbps: 700 },
+            ],
+        }
+    }
+}
+
+/// A setting that is missing or wrong; the message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(#[from] Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Defaults, then the TOML file if given, then `LECTERN_TRANSCODE_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("LECTERN_TRANSCODE_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| Err(ConfigError::Invalid { key, message: message.to_owned() });
+        if self.token.is_empty() {
+            return invalid("token", "is empty; set the worker's API token from the catalog");
+        }
+        if !self.catalog_url.starts_with("http://") && !self.catalog_url.starts_with("https://") {
+            return invalid("catalog_url", "must start with http:// or https://");
+        }
+        if !(1..=10).contains(&self.segment_seconds) {
+            return invalid("segment_seconds", "must be between 1 and 10");
+        }
+        if !(1..=60).contains(&self.frame_rate) {
+            return invalid("frame_rate", "must be between 1 and 60");
+        }
+        if self.ladder.is_empty() {
+            return invalid("ladder", "needs at least one rung");
+        }
+        for rung in &self.ladder {
+            rung.validate().map_err(|message| ConfigError::Invalid { key: "ladder", message })?;
+        }
+        Ok(())
+    }
+
+    /// The SRT URL capture boxes push to.
+    pub fn advertised_srt_url(&self) -> String {
+        self.srt_advertise.clone().unwrap_or_else(|| format!("srt://{}", self.srt_listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_token() -> Config {
+        Config { token: "t".into(), ..Config::default() }
+    }
+
+    #[test]
+    fn defaults_with_a_token_are_valid() {
+        with_token().validate().unwrap();
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let err = Config { segment_seconds: 0, ..with_token() }.validate().unwrap_err();
+        assert!(err.to_string().contains("`segment_seconds`"), "{err}");
+        let err = Config { token: String::new(), ..Config::default() }.validate().unwrap_err();
+        assert!(err.to_string().contains("`token`"), "{err}");
+    }
+
+    #[test]
+    fn a_file_with_a_wrong_type_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.toml");
+        std::fs::write(&file, "token = \"t\"\nframe_rate = \"fast\"\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err();
+        assert!(err.to_string().contains("frame_rate"), "{err}");
+    }
+}

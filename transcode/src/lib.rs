@@ -1,0 +1,21 @@
+//! The transcode worker. It registers with the catalog, listens for a capture box's live
+//! stream over SRT, decodes each track once, encodes an adaptive ladder whose rungs cut at the
+//! same instants, and hands the segments to the packager, which stores them and reports them
+//! to the catalog.
+//!
+//! - [`config`]: the worker's typed settings.
+//! - [`ladder`]: the rungs and the encoder settings that keep their keyframes aligned.
+//! - [`live`]: one live session: the GStreamer pipeline and the loop that drains it.
+//! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
+//! - [`run`]: the worker's main loop, one session after another until shutdown.
+
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod ladder;
+pub mod live;
+mod worker;
+
+pub use config::Config;
+pub use error::WorkerError;
+pub use worker::run;
