@@ -32,10 +32,14 @@ const OUTSIDER = 'outsider@demo.lectern.test';
 const PASSWORD = 'lectern-demo';
 
 /**
- * hls.js ERROR events a healthy playback may still show. Only non-fatal ones are ever tolerated:
- * a stall while the live edge waits for the next segment is a buffering hiccup, not a fault.
+ * hls.js ERROR events a healthy playback may still show. Only non-fatal ones, and only these:
+ * - the gap controller's stall handling: `bufferStalledError` (the live edge waits for the next
+ *   segment), `bufferNudgeOnStall`, `bufferSeekOverHole` (the first segment's timestamps do not
+ *   start at 0, e.g. mpegtsmux's offset, so hls.js skips the hole at the very start);
+ * - `aborted`: hls.js cancelling its own fragment request because the test seeked.
+ * Anything else, and anything fatal, fails the test.
  */
-const TOLERATED_NON_FATAL = new Set(['bufferStalledError']);
+const TOLERATED_NON_FATAL = new Set(['bufferStalledError', 'bufferNudgeOnStall', 'bufferSeekOverHole', 'aborted']);
 
 // ---------------------------------------------------------------------------------------------
 // The stack
