@@ -65,7 +65,7 @@ async function startStack() {
   const tail = [];
   const [cmd, ...cmdArgs] = LECTERN_CMD.split(' ');
   const args = [...cmdArgs, 'up', '--state-dir', stateDir, '--port', String(port), '--record-seconds', String(RECORD_SECONDS)];
-  // A process group of its own, so stopping it reaches every process it started (like Ctrl-C).
+  // A process group of its own, so a forced stop reaches every process it started.
   const child = spawn(cmd, args, { cwd: REPO_ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const stack = { child, exited, stateDir, logPath, port, baseUrl: null, tail };
@@ -120,7 +120,10 @@ function groupAlive(pid) {
   }
 }
 
-/** SIGINT to the stack's process group, SIGKILL after the grace period. */
+/**
+ * SIGINT to the launcher (its contract: SIGINT stops everything cleanly, in its own order), then
+ * SIGKILL to its whole process group after the grace period; leftovers are swept and reported.
+ */
 async function stopStack(stack) {
   const { child } = stack;
   if (!child.pid) return;
@@ -132,7 +135,11 @@ async function stopStack(stack) {
     }
   };
   if (child.exitCode === null && child.signalCode === null) {
-    signalGroup('SIGINT');
+    try {
+      process.kill(child.pid, 'SIGINT');
+    } catch {
+      /* already gone */
+    }
     const grace = new AbortController();
     const result = await Promise.race([stack.exited, delay(STOP_GRACE_MS, null, { signal: grace.signal }).catch(() => null)]);
     grace.abort();
@@ -193,6 +200,7 @@ function playerErrors(page) {
 }
 
 function assertHealthyPlayback(errors, when) {
+  if (errors.length) console.error(`# hls.js errors ${when}: ${JSON.stringify(errors)}`);
   const fatal = errors.filter((e) => e.fatal);
   assert.deepEqual(fatal, [], `fatal hls.js errors ${when}`);
   const unexpected = errors.filter((e) => !TOLERATED_NON_FATAL.has(e.details));
