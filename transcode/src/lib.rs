@@ -18,4 +18,4 @@ mod worker;
 
 pub use config::Config;
 pub use error::WorkerError;
-pub use worker::run;
+pub use worker::{run, Worker};

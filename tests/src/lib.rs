@@ -1,0 +1,193 @@
+//! The harness of Lectern's end-to-end suites: a [`Stack`] of the real catalog (on SQLite),
+//! a transcode worker and a simulated capture box, each on its own random ports and
+//! temporary directories, cleaned up on drop; a [`Client`] that talks to the catalog as a
+//! person would; and [`probe`] helpers that run ffprobe/ffmpeg as independent players.
+#![forbid(unsafe_code)]
+
+pub mod probe;
+
+use anyhow::{bail, Context};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::future::Future;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub const PASSWORD: &str = "lectern-demo";
+pub const STUDENT: &str = "student@demo.lectern.test";
+pub const OUTSIDER: &str = "outsider@demo.lectern.test";
+const AGENT_TOKEN: &str = "e2e-agent-token-0123456789abcdef";
+const WORKER_TOKEN: &str = "e2e-worker-token-0123456789abcdef";
+const MEDIA_KEY: &str = "6c65637465726e2d65326520746573742d6b65792d3332206279746573212121";
+
+/// A catalog and a registered transcode worker, running in this process.
+pub struct Stack {
+    pub url: String,
+    dir: TempDir,
+    catalog: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    worker: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
+    let (tx, rx) = oneshot::channel::<()>();
+    (tx, async move {
+        let _ = rx.await;
+    })
+}
+
+/// A UDP port nobody listens on right now (SRT runs over UDP).
+fn free_udp_port() -> anyhow::Result<SocketAddr> {
+    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+impl Stack {
+    /// Starts the catalog with the demo seeded, then a worker, and returns once the worker
+    /// has registered (so a recording started now is pushed live).
+    pub async fn start() -> anyhow::Result<Stack> {
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("info").try_init();
+        let dir = tempfile::tempdir()?;
+        let storage = dir.path().join("storage");
+        let config = lectern_catalog::Config::from_toml(&format!(
+            r#"
+            database_url = "sqlite://{db}?mode=rwc"
+            storage_dir = "{storage}"
+            media_key = "{MEDIA_KEY}"
+            [demo]
+            seed = true
+            agent_token = "{AGENT_TOKEN}"
+            worker_token = "{WORKER_TOKEN}"
+            "#,
+            db = dir.path().join("catalog.db").display(),
+            storage = storage.display(),
+        ))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = stop_signal();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = lectern_catalog::run(config, listener, stopped).await {
+                panic!("the catalog failed: {e}");
+            }
+        });
+        let catalog = Some((stop, handle));
+
+        let worker_config = lectern_transcode::Config {
+            catalog_url: url.clone(),
+            token: WORKER_TOKEN.into(),
+            srt_listen: free_udp_port()?,
+            storage_dir: storage,
+            ..lectern_transcode::Config::default()
+        };
+        let worker = lectern_transcode::Worker::start(worker_config).await.context("starting the worker")?;
+        let (stop, stopped) = stop_signal();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = worker.run(stopped).await {
+                panic!("the worker failed: {e}");
+            }
+        });
+        Ok(Stack { url, dir, catalog, worker: Some((stop, handle)) })
+    }
+
+    /// Records from the simulated classroom's test sources for `seconds`, through the real
+    /// SRT path, and returns when the capture box has stopped cleanly.
+    pub async fn record(&self, seconds: f64) -> anyhow::Result<()> {
+        let config = lectern_ingest::Config {
+            catalog_url: self.url.clone(),
+            token: AGENT_TOKEN.into(),
+            spool_dir: self.spool_dir(),
+            ..lectern_ingest::Config::default()
+        };
+        let stop = tokio::time::sleep(Duration::from_secs_f64(seconds));
+        lectern_ingest::run(config, stop).await.context("the capture box failed")
+    }
+
+    /// The capture box's local spool.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.dir.path().join("spool")
+    }
+
+    /// Stops the worker and the catalog and waits until they have.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        for part in [self.worker.take(), self.catalog.take()].into_iter().flatten() {
+            let (stop, handle) = part;
+            let _ = stop.send(());
+            handle.await?;
+        }
+        Ok(())
+    }
+}
+
+/// A person's browser, reduced to a session cookie.
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+}
+
+impl Client {
+    /// Logs in with the demo password.
+    pub async fn login(stack: &Stack, email: &str) -> anyhow::Result<Client> {
+        let http = reqwest::Client::new();
+        let response = http
+            .post(format!("{}/api/v1/auth/login", stack.url))
+            .json(&serde_json::json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await?;
+        if response.status() != StatusCode::OK {
+            bail!("login as {email} answered {}", response.status());
+        }
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .context("login set no cookie")?
+            .to_str()?
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Client { base: stack.url.clone(), http, cookie })
+    }
+
+    /// GETs `path` (relative to the catalog) with the session; the status and the body.
+    pub async fn get(&self, path: &str) -> anyhow::Result<(StatusCode, String)> {
+        let response = self.http.get(self.url(path)).header("cookie", &self.cookie).send().await?;
+        Ok((response.status(), response.text().await?))
+    }
+
+    /// GETs JSON, failing unless the answer is 200.
+    pub async fn json(&self, path: &str) -> anyhow::Result<Value> {
+        let (status, body) = self.get(path).await?;
+        if status != StatusCode::OK {
+            bail!("GET {path} answered {status}: {body}");
+        }
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    /// `path` as an absolute URL of the catalog.
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// Waits until the lecture reaches `state`, polling its API (the answer a player sees),
+    /// for at most `timeout`.
+    pub async fn wait_for_state(&self, lecture: &str, state: &str, timeout: Duration) -> anyhow::Result<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let body = self.json(&format!("/api/v1/lectures/{lecture}")).await?;
+            if body["state"] == state {
+                return Ok(body);
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("lecture {lecture} did not become {state} within {timeout:?}: {body}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
