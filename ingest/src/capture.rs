@@ -31,7 +31,11 @@ pub struct Capture {
 }
 
 fn make(factory: &str) -> Result<gst::Element, IngestError> {
-    gst::ElementFactory::make(factory).build().map_err(|_| IngestError::ElementMissing { name: factory.to_owned() })
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| IngestError::ElementMissing {
+            name: factory.to_owned(),
+        })
 }
 
 fn queue(leaky: bool) -> Result<gst::Element, IngestError> {
@@ -73,11 +77,25 @@ pub fn build(config: &Config, track: &str, chunk_dir: &Path) -> Result<Capture, 
     encode.set_property("key-int-max", s.frame_rate * config.keyframe_seconds);
     encode.set_property("option-string", "scenecut=0");
     let h264_caps = make("capsfilter")?;
-    h264_caps.set_property("caps", gst::Caps::builder("video/x-h264").field("profile", "high").build());
+    h264_caps.set_property(
+        "caps",
+        gst::Caps::builder("video/x-h264")
+            .field("profile", "high")
+            .build(),
+    );
     let h264_parse = make("h264parse")?;
     h264_parse.set_property("config-interval", -1i32);
     let video_tee = make("tee")?;
-    let video_chain = [&video_src, &raw_caps, &clock, &convert, &encode, &h264_caps, &h264_parse, &video_tee];
+    let video_chain = [
+        &video_src,
+        &raw_caps,
+        &clock,
+        &convert,
+        &encode,
+        &h264_caps,
+        &h264_parse,
+        &video_tee,
+    ];
 
     let audio_src = make("audiotestsrc")?;
     audio_src.set_property("is-live", true);
@@ -86,12 +104,26 @@ pub fn build(config: &Config, track: &str, chunk_dir: &Path) -> Result<Capture, 
     let audio_convert = make("audioconvert")?;
     let audio_resample = make("audioresample")?;
     let audio_caps = make("capsfilter")?;
-    audio_caps.set_property("caps", gst::Caps::builder("audio/x-raw").field("rate", 48_000i32).field("channels", 2i32).build());
+    audio_caps.set_property(
+        "caps",
+        gst::Caps::builder("audio/x-raw")
+            .field("rate", 48_000i32)
+            .field("channels", 2i32)
+            .build(),
+    );
     let audio_encode = make("avenc_aac")?;
     audio_encode.set_property("bitrate", 128_000i32);
     let audio_parse = make("aacparse")?;
     let audio_tee = make("tee")?;
-    let audio_chain = [&audio_src, &audio_convert, &audio_resample, &audio_caps, &audio_encode, &audio_parse, &audio_tee];
+    let audio_chain = [
+        &audio_src,
+        &audio_convert,
+        &audio_resample,
+        &audio_caps,
+        &audio_encode,
+        &audio_parse,
+        &audio_tee,
+    ];
 
     pipeline.add_many(video_chain)?;
     pipeline.add_many(audio_chain)?;
@@ -101,9 +133,15 @@ pub fn build(config: &Config, track: &str, chunk_dir: &Path) -> Result<Capture, 
     // The spool: every frame, in chunks that are valid media on their own.
     let spool = make("splitmuxsink")?;
     spool.set_property("muxer-factory", "mpegtsmux");
-    spool.set_property("max-size-time", u64::from(config.chunk_seconds) * gst::ClockTime::SECOND.nseconds());
+    spool.set_property(
+        "max-size-time",
+        u64::from(config.chunk_seconds) * gst::ClockTime::SECOND.nseconds(),
+    );
     spool.set_property("send-keyframe-requests", false);
-    spool.set_property("location", chunk_dir.join("%05d.ts").to_string_lossy().to_string());
+    spool.set_property(
+        "location",
+        chunk_dir.join("%05d.ts").to_string_lossy().to_string(),
+    );
     let (spool_video, spool_audio) = (queue(false)?, queue(false)?);
     pipeline.add_many([&spool, &spool_video, &spool_audio])?;
     video_tee.link(&spool_video)?;
@@ -114,7 +152,11 @@ pub fn build(config: &Config, track: &str, chunk_dir: &Path) -> Result<Capture, 
     // The live tap: the same encoded stream as MPEG-TS, dropped rather than waited for.
     let mux = make("mpegtsmux")?;
     mux.set_property("alignment", 7i32);
-    let tap = gst_app::AppSink::builder().sync(false).max_buffers(1000).drop(true).build();
+    let tap = gst_app::AppSink::builder()
+        .sync(false)
+        .max_buffers(1000)
+        .drop(true)
+        .build();
     let (live_video, live_audio) = (queue(true)?, queue(true)?);
     pipeline.add_many([&live_video, &live_audio, &mux, tap.upcast_ref()])?;
     video_tee.link(&live_video)?;

@@ -40,7 +40,12 @@ impl Default for Config {
             spool_dir: PathBuf::from(".lectern/spool"),
             chunk_seconds: 10,
             keyframe_seconds: 2,
-            source: Source { width: 1280, height: 720, frame_rate: 30, video_bitrate_kbps: 3000 },
+            source: Source {
+                width: 1280,
+                height: 720,
+                frame_rate: 30,
+                video_bitrate_kbps: 3000,
+            },
         }
     }
 }
@@ -61,16 +66,26 @@ impl Config {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        let config: Config =
-            figment.merge(Env::prefixed("LECTERN_INGEST_").split("__")).extract().map_err(Box::new)?;
+        let config: Config = figment
+            .merge(Env::prefixed("LECTERN_INGEST_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, message: &str| Err(ConfigError::Invalid { key, message: message.to_owned() });
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
         if self.token.is_empty() {
-            return invalid("token", "is empty; set the box's API token from the catalog");
+            return invalid(
+                "token",
+                "is empty; set the box's API token from the catalog",
+            );
         }
         if !self.catalog_url.starts_with("http://") && !self.catalog_url.starts_with("https://") {
             return invalid("catalog_url", "must start with http:// or https://");
@@ -82,8 +97,11 @@ impl Config {
             return invalid("keyframe_seconds", "must be between 1 and 10");
         }
         let s = &self.source;
-        if s.width < 16 || s.height < 16 || s.width % 2 != 0 || s.height % 2 != 0 {
-            return invalid("source.width", "width and height must be even and at least 16");
+        if s.width < 16 || s.height < 16 || !s.width.is_multiple_of(2) || !s.height.is_multiple_of(2) {
+            return invalid(
+                "source.width",
+                "width and height must be even and at least 16",
+            );
         }
         if !(1..=60).contains(&s.frame_rate) {
             return invalid("source.frame_rate", "must be between 1 and 60");
@@ -98,7 +116,11 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_key() {
-        let config = Config { token: "t".into(), chunk_seconds: 0, ..Config::default() };
+        let config = Config {
+            token: "t".into(),
+            chunk_seconds: 0,
+            ..Config::default()
+        };
         let err = config.validate().unwrap_err();
         assert!(err.to_string().contains("`chunk_seconds`"), "{err}");
     }

@@ -8,11 +8,18 @@ pub enum IngestError {
     #[error("GStreamer element {name:?} is missing: install the Debian packages gstreamer1.0-plugins-{{base,good,bad,ugly}}, gstreamer1.0-libav and gstreamer1.0-x")]
     ElementMissing { name: String },
     #[error("the pipeline failed in {element}: {message} ({debug})")]
-    Pipeline { element: String, message: String, debug: String },
+    Pipeline {
+        element: String,
+        message: String,
+        debug: String,
+    },
     #[error("GStreamer: {0}")]
     Gst(String),
     #[error("could not create the spool directory {path}: {source}")]
-    Spool { path: std::path::PathBuf, source: std::io::Error },
+    Spool {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("the catalog at {url} refused or failed: {message}")]
     Catalog { url: String, message: String },
 }
@@ -33,7 +40,10 @@ impl From<gst::StateChangeError> for IngestError {
 pub fn pipeline_error(message: &gst::Message) -> Option<IngestError> {
     match message.view() {
         gst::MessageView::Error(e) => Some(IngestError::Pipeline {
-            element: e.src().map(|s| s.path_string().to_string()).unwrap_or_default(),
+            element: e
+                .src()
+                .map(|s| s.path_string().to_string())
+                .unwrap_or_default(),
             message: e.error().to_string(),
             debug: e.debug().map(|d| d.to_string()).unwrap_or_default(),
         }),

@@ -22,7 +22,10 @@ pub struct Destination {
 impl Destination {
     /// The destination of the track at `index` in a [`LiveTarget`].
     pub fn from_target(target: &LiveTarget, index: usize) -> Option<Destination> {
-        Some(Destination { srt_url: target.srt_url.clone(), stream_id: target.stream_ids.get(index)?.clone() })
+        Some(Destination {
+            srt_url: target.srt_url.clone(),
+            stream_id: target.stream_ids.get(index)?.clone(),
+        })
     }
 }
 
@@ -53,16 +56,27 @@ pub async fn run(destination: Destination, mut live: mpsc::Receiver<LiveChunk>) 
 }
 
 /// One connection: returns `Ok` when the recording ended and was flushed.
-async fn push(destination: &Destination, live: &mut mpsc::Receiver<LiveChunk>) -> Result<(), IngestError> {
+async fn push(
+    destination: &Destination,
+    live: &mut mpsc::Receiver<LiveChunk>,
+) -> Result<(), IngestError> {
     let pipeline = gst::Pipeline::with_name("live-push");
     let src = gst_app::AppSrc::builder()
-        .caps(&gst::Caps::builder("video/mpegts").field("systemstream", true).field("packetsize", 188i32).build())
+        .caps(
+            &gst::Caps::builder("video/mpegts")
+                .field("systemstream", true)
+                .field("packetsize", 188i32)
+                .build(),
+        )
         .is_live(true)
         .format(gst::Format::Time)
         .build();
-    let sink = gst::ElementFactory::make("srtsink")
-        .build()
-        .map_err(|_| IngestError::ElementMissing { name: "srtsink".into() })?;
+    let sink =
+        gst::ElementFactory::make("srtsink")
+            .build()
+            .map_err(|_| IngestError::ElementMissing {
+                name: "srtsink".into(),
+            })?;
     sink.set_property("uri", format!("{}?mode=caller", destination.srt_url));
     sink.set_property("streamid", &destination.stream_id);
     sink.set_property("sync", false);

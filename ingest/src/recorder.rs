@@ -21,9 +21,14 @@ const TRACK: &str = "presenter";
 /// Records until `stop` resolves (or the capture fails), then finalises and reports.
 pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), IngestError> {
     gst::init().map_err(|e| IngestError::Gst(format!("GStreamer did not initialise: {e}")))?;
-    let recording_dir = config.spool_dir.join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
+    let recording_dir = config
+        .spool_dir
+        .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
     let chunk_dir = recording_dir.join(TRACK);
-    std::fs::create_dir_all(&chunk_dir).map_err(|source| IngestError::Spool { path: chunk_dir.clone(), source })?;
+    std::fs::create_dir_all(&chunk_dir).map_err(|source| IngestError::Spool {
+        path: chunk_dir.clone(),
+        source,
+    })?;
 
     let capture = capture::build(&config, TRACK, &chunk_dir)?;
     let pipeline = capture.pipeline.clone();
@@ -33,7 +38,11 @@ pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), I
     result
 }
 
-async fn record(config: &Config, capture: capture::Capture, stop: impl Future<Output = ()>) -> Result<(), IngestError> {
+async fn record(
+    config: &Config,
+    capture: capture::Capture,
+    stop: impl Future<Output = ()>,
+) -> Result<(), IngestError> {
     let capture::Capture { pipeline, live } = capture;
     let bus = pipeline.bus().expect("a pipeline has a bus");
     let mut messages = bus.stream();
@@ -66,7 +75,9 @@ async fn record(config: &Config, capture: capture::Capture, stop: impl Future<Ou
     })
     .await;
     if finalised.is_err() {
-        tracing::warn!("the capture pipeline did not finalise in time; earlier chunks are complete");
+        tracing::warn!(
+            "the capture pipeline did not finalise in time; earlier chunks are complete"
+        );
     }
     let recorded_seconds = started.elapsed().as_secs_f64();
     let _ = pipeline.set_state(gst::State::Null);
@@ -79,17 +90,28 @@ async fn record(config: &Config, capture: capture::Capture, stop: impl Future<Ou
                 tracing::error!(error = %e, "could not tell the catalog the recording stopped");
             }
         }
-        Ok(None) => tracing::warn!("the catalog never answered; the recording is kept in the spool"),
+        Ok(None) => {
+            tracing::warn!("the catalog never answered; the recording is kept in the spool")
+        }
         Err(e) => tracing::error!(error = %e, "the live task failed"),
     }
-    tracing::info!(seconds = format!("{recorded_seconds:.1}"), "recording stopped");
+    tracing::info!(
+        seconds = format!("{recorded_seconds:.1}"),
+        "recording stopped"
+    );
     failure.map_or(Ok(()), Err)
 }
 
 /// Tells the catalog about the recording, then pushes live if it names a worker. Returns
 /// the recording's id once the live stream has ended.
-async fn announce_and_push(catalog: CatalogClient, mut live: mpsc::Receiver<LiveChunk>) -> Option<String> {
-    let request = StartRecording { title: None, tracks: vec![TRACK.to_owned()] };
+async fn announce_and_push(
+    catalog: CatalogClient,
+    mut live: mpsc::Receiver<LiveChunk>,
+) -> Option<String> {
+    let request = StartRecording {
+        title: None,
+        tracks: vec![TRACK.to_owned()],
+    };
     let announce = catalog.start(&request);
     tokio::pin!(announce);
     // Keep draining the live tap while the catalog is away, so the tap never backs up.
@@ -107,7 +129,11 @@ async fn announce_and_push(catalog: CatalogClient, mut live: mpsc::Receiver<Live
         }
     };
     tracing::info!(lecture = %started.lecture_id, "the catalog knows the recording");
-    match started.live.as_ref().and_then(|t| Destination::from_target(t, 0)) {
+    match started
+        .live
+        .as_ref()
+        .and_then(|t| Destination::from_target(t, 0))
+    {
         Some(destination) => live_push::run(destination, live).await,
         None => {
             tracing::warn!("no transcode worker is available; recording locally only");

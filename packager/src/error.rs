@@ -8,7 +8,13 @@ pub enum StorageError {
     #[error("object key {key:?} is not a valid storage key")]
     BadKey { key: String },
     #[error("could not write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("could not read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

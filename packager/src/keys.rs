@@ -24,7 +24,9 @@ pub fn master_playlist(lecture: &str, version: &str, track: &str) -> String {
 pub fn is_safe_component(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 #[cfg(test)]
@@ -33,9 +35,18 @@ mod tests {
 
     #[test]
     fn keys_follow_the_documented_layout() {
-        assert_eq!(segment("l1", "v1", "presenter", "720p", 7), "lectures/l1/v1/presenter/720p/7.ts");
-        assert_eq!(media_playlist("l1", "v1", "presenter", "720p"), "lectures/l1/v1/presenter/720p/index.m3u8");
-        assert_eq!(master_playlist("l1", "v1", "presenter"), "lectures/l1/v1/presenter/master.m3u8");
+        assert_eq!(
+            segment("l1", "v1", "presenter", "720p", 7),
+            "lectures/l1/v1/presenter/720p/7.ts"
+        );
+        assert_eq!(
+            media_playlist("l1", "v1", "presenter", "720p"),
+            "lectures/l1/v1/presenter/720p/index.m3u8"
+        );
+        assert_eq!(
+            master_playlist("l1", "v1", "presenter"),
+            "lectures/l1/v1/presenter/master.m3u8"
+        );
     }
 
     #[test]

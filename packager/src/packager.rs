@@ -19,7 +19,11 @@ pub type ReportError = Box<dyn std::error::Error + Send + Sync>;
 /// Tells the catalog what the packager has stored. The worker implements it over HTTP.
 #[async_trait]
 pub trait Reporter: Send + Sync + 'static {
-    async fn rendition(&self, lecture: &str, rendition: &RenditionReport) -> Result<(), ReportError>;
+    async fn rendition(
+        &self,
+        lecture: &str,
+        rendition: &RenditionReport,
+    ) -> Result<(), ReportError>;
     async fn segment(&self, lecture: &str, segment: &SegmentReport) -> Result<(), ReportError>;
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError>;
 }
@@ -62,7 +66,11 @@ pub struct Packager {
 
 impl Packager {
     /// A packager for `lecture`, writing its first version.
-    pub fn new(lecture: impl Into<String>, storage: Arc<dyn Storage>, reporter: Arc<dyn Reporter>) -> Self {
+    pub fn new(
+        lecture: impl Into<String>,
+        storage: Arc<dyn Storage>,
+        reporter: Arc<dyn Reporter>,
+    ) -> Self {
         Packager {
             lecture: lecture.into(),
             version: keys::FIRST_VERSION.to_owned(),
@@ -80,22 +88,46 @@ impl Packager {
     /// Announces a rendition (its bandwidth is the planned bitrate until segments show the
     /// true peak).
     pub async fn add_rendition(&mut self, info: RenditionReport) -> Result<(), PackagerError> {
-        self.reporter.rendition(&self.lecture, &info).await.map_err(PackagerError::Report)?;
+        self.reporter
+            .rendition(&self.lecture, &info)
+            .await
+            .map_err(PackagerError::Report)?;
         let key = (info.track.clone(), info.rung.clone());
-        self.renditions.insert(key, Rendition { info, segments: Vec::new() });
+        self.renditions.insert(
+            key,
+            Rendition {
+                info,
+                segments: Vec::new(),
+            },
+        );
         Ok(())
     }
 
     /// Stores a segment, then the rendition's playlist, then reports the segment.
     pub async fn push(&mut self, segment: Segment) -> Result<SegmentReport, PackagerError> {
         let key = (segment.track.clone(), segment.rung.clone());
-        let rendition = self.renditions.get_mut(&key).ok_or_else(|| PackagerError::UnknownRendition {
-            track: segment.track.clone(),
-            rung: segment.rung.clone(),
-        })?;
+        let rendition =
+            self.renditions
+                .get_mut(&key)
+                .ok_or_else(|| PackagerError::UnknownRendition {
+                    track: segment.track.clone(),
+                    rung: segment.rung.clone(),
+                })?;
         let sequence = rendition.segments.len() as u64;
-        let segment_key = keys::segment(&self.lecture, &self.version, &segment.track, &segment.rung, sequence);
-        put(&*self.storage, &segment_key, segment.body.clone(), "video/mp2t").await?;
+        let segment_key = keys::segment(
+            &self.lecture,
+            &self.version,
+            &segment.track,
+            &segment.rung,
+            sequence,
+        );
+        put(
+            &*self.storage,
+            &segment_key,
+            segment.body.clone(),
+            "video/mp2t",
+        )
+        .await?;
 
         let entry = SegmentEntry {
             sequence,
@@ -105,15 +137,20 @@ impl Packager {
         };
         rendition.segments.push(entry);
         // BANDWIDTH must be the true peak, so it only ever rises.
-        let bits_per_second = (segment.body.len() as f64 * 8.0 / segment.duration.max(0.1)).ceil() as u64;
+        let bits_per_second =
+            (segment.body.len() as f64 * 8.0 / segment.duration.max(0.1)).ceil() as u64;
         let peak_rose = bits_per_second > rendition.info.bandwidth;
         if peak_rose {
             rendition.info.bandwidth = bits_per_second;
         }
         let info = rendition.info.clone();
-        self.write_media_playlist(&segment.track, &segment.rung, false).await?;
+        self.write_media_playlist(&segment.track, &segment.rung, false)
+            .await?;
         if peak_rose || sequence == 0 {
-            self.reporter.rendition(&self.lecture, &info).await.map_err(PackagerError::Report)?;
+            self.reporter
+                .rendition(&self.lecture, &info)
+                .await
+                .map_err(PackagerError::Report)?;
             self.write_master(&segment.track).await?;
         }
 
@@ -126,7 +163,10 @@ impl Packager {
             discontinuity: segment.discontinuity,
             bytes: segment.body.len() as u64,
         };
-        self.reporter.segment(&self.lecture, &report).await.map_err(PackagerError::Report)?;
+        self.reporter
+            .segment(&self.lecture, &report)
+            .await
+            .map_err(PackagerError::Report)?;
         Ok(report)
     }
 
@@ -137,30 +177,62 @@ impl Packager {
             self.write_media_playlist(track, rung, true).await?;
         }
         let finish = FinishLecture { error };
-        self.reporter.finish(&self.lecture, &finish).await.map_err(PackagerError::Report)
+        self.reporter
+            .finish(&self.lecture, &finish)
+            .await
+            .map_err(PackagerError::Report)
     }
 
-    async fn write_media_playlist(&self, track: &str, rung: &str, ended: bool) -> Result<(), PackagerError> {
+    async fn write_media_playlist(
+        &self,
+        track: &str,
+        rung: &str,
+        ended: bool,
+    ) -> Result<(), PackagerError> {
         let rendition = &self.renditions[&(track.to_owned(), rung.to_owned())];
         let body = playlist::media(&rendition.segments, ended, |s| format!("{}.ts", s.sequence));
         let key = keys::media_playlist(&self.lecture, &self.version, track, rung);
-        put(&*self.storage, &key, body.into(), "application/vnd.apple.mpegurl").await
+        put(
+            &*self.storage,
+            &key,
+            body.into(),
+            "application/vnd.apple.mpegurl",
+        )
+        .await
     }
 
     async fn write_master(&self, track: &str) -> Result<(), PackagerError> {
-        let renditions: Vec<RenditionReport> =
-            self.renditions.values().filter(|r| r.info.track == track).map(|r| r.info.clone()).collect();
+        let renditions: Vec<RenditionReport> = self
+            .renditions
+            .values()
+            .filter(|r| r.info.track == track)
+            .map(|r| r.info.clone())
+            .collect();
         let body = playlist::master(&renditions, |r| format!("{}/index.m3u8", r.rung));
         let key = keys::master_playlist(&self.lecture, &self.version, track);
-        put(&*self.storage, &key, body.into(), "application/vnd.apple.mpegurl").await
+        put(
+            &*self.storage,
+            &key,
+            body.into(),
+            "application/vnd.apple.mpegurl",
+        )
+        .await
     }
 }
 
-async fn put(storage: &dyn Storage, key: &str, body: Bytes, content_type: &str) -> Result<(), PackagerError> {
+async fn put(
+    storage: &dyn Storage,
+    key: &str,
+    body: Bytes,
+    content_type: &str,
+) -> Result<(), PackagerError> {
     storage
         .put(key, body, content_type)
         .await
-        .map_err(|source| PackagerError::Store { key: key.to_owned(), source })
+        .map_err(|source| PackagerError::Store {
+            key: key.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]
@@ -177,11 +249,17 @@ mod tests {
     #[async_trait]
     impl Reporter for Recorded {
         async fn rendition(&self, _: &str, r: &RenditionReport) -> Result<(), ReportError> {
-            self.events.lock().unwrap().push(format!("rendition {} {}", r.rung, r.bandwidth));
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("rendition {} {}", r.rung, r.bandwidth));
             Ok(())
         }
         async fn segment(&self, _: &str, s: &SegmentReport) -> Result<(), ReportError> {
-            self.events.lock().unwrap().push(format!("segment {} {}", s.rung, s.sequence));
+            self.events
+                .lock()
+                .unwrap()
+                .push(format!("segment {} {}", s.rung, s.sequence));
             Ok(())
         }
         async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
@@ -222,22 +300,54 @@ mod tests {
         packager.add_rendition(info()).await.unwrap();
         packager.push(segment(1000)).await.unwrap();
         packager.push(segment(500)).await.unwrap();
-        assert!(storage.get("lectures/lec/v1/presenter/360p/1.ts").await.unwrap().is_some());
-        let live = storage.get("lectures/lec/v1/presenter/360p/index.m3u8").await.unwrap().unwrap();
+        assert!(storage
+            .get("lectures/lec/v1/presenter/360p/1.ts")
+            .await
+            .unwrap()
+            .is_some());
+        let live = storage
+            .get("lectures/lec/v1/presenter/360p/index.m3u8")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(!String::from_utf8_lossy(&live).contains("ENDLIST"));
         packager.finish(None).await.unwrap();
-        let vod = storage.get("lectures/lec/v1/presenter/360p/index.m3u8").await.unwrap().unwrap();
+        let vod = storage
+            .get("lectures/lec/v1/presenter/360p/index.m3u8")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(String::from_utf8_lossy(&vod).contains("#EXT-X-ENDLIST"));
-        let master = storage.get("lectures/lec/v1/presenter/master.m3u8").await.unwrap().unwrap();
+        let master = storage
+            .get("lectures/lec/v1/presenter/master.m3u8")
+            .await
+            .unwrap()
+            .unwrap();
         assert!(String::from_utf8_lossy(&master).contains("BANDWIDTH=4000"));
         let events = reporter.events.lock().unwrap().clone();
-        assert_eq!(events, ["rendition 360p 100", "rendition 360p 4000", "segment 360p 0", "segment 360p 1", "finish"]);
+        assert_eq!(
+            events,
+            [
+                "rendition 360p 100",
+                "rendition 360p 4000",
+                "segment 360p 0",
+                "segment 360p 1",
+                "finish"
+            ]
+        );
     }
 
     #[tokio::test]
     async fn a_segment_of_an_unannounced_rendition_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let mut packager = Packager::new("lec", Arc::new(LocalDir::new(dir.path())), Arc::new(Recorded::default()));
-        assert!(matches!(packager.push(segment(10)).await, Err(PackagerError::UnknownRendition { .. })));
+        let mut packager = Packager::new(
+            "lec",
+            Arc::new(LocalDir::new(dir.path())),
+            Arc::new(Recorded::default()),
+        );
+        assert!(matches!(
+            packager.push(segment(10)).await,
+            Err(PackagerError::UnknownRendition { .. })
+        ));
     }
 }

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
-use m3u8_rs::{MasterPlaylist, MediaPlaylist, MediaPlaylistType, MediaSegment, Resolution, VariantStream};
+use m3u8_rs::{
+    MasterPlaylist, MediaPlaylist, MediaPlaylistType, MediaSegment, Resolution, VariantStream,
+};
 
 /// The HLS version our playlists need (EXT-X-PROGRAM-DATE-TIME, decimal durations).
 const VERSION: usize = 3;
@@ -43,7 +45,10 @@ pub fn master(renditions: &[RenditionReport], uri: impl Fn(&RenditionReport) -> 
                 uri: uri(r),
                 bandwidth: r.bandwidth.max(1),
                 codecs: Some(r.codecs.clone()),
-                resolution: Some(Resolution { width: r.width.into(), height: r.height.into() }),
+                resolution: Some(Resolution {
+                    width: r.width.into(),
+                    height: r.height.into(),
+                }),
                 frame_rate: Some(r.frame_rate),
                 ..Default::default()
             })
@@ -51,21 +56,31 @@ pub fn master(renditions: &[RenditionReport], uri: impl Fn(&RenditionReport) -> 
         ..Default::default()
     };
     let mut out = Vec::new();
-    playlist.write_to(&mut out).expect("writing to a Vec cannot fail");
+    playlist
+        .write_to(&mut out)
+        .expect("writing to a Vec cannot fail");
     out
 }
 
 /// A media playlist. Live (`ended == false`) it is an `EVENT` playlist a viewer can seek back
 /// through to the start; ended, `EXT-X-ENDLIST` makes the same segments the on-demand copy.
 /// Segments must be in sequence order; `uri` names each one.
-pub fn media(segments: &[SegmentEntry], ended: bool, uri: impl Fn(&SegmentEntry) -> String) -> Vec<u8> {
+pub fn media(
+    segments: &[SegmentEntry],
+    ended: bool,
+    uri: impl Fn(&SegmentEntry) -> String,
+) -> Vec<u8> {
     let longest = segments.iter().map(|s| s.duration).fold(0.0_f64, f64::max);
     let playlist = MediaPlaylist {
         version: Some(VERSION),
         // EXT-X-TARGETDURATION is an integer no segment may exceed once rounded.
         target_duration: (longest.round() as u64).max(1),
         media_sequence: segments.first().map_or(0, |s| s.sequence),
-        playlist_type: Some(if ended { MediaPlaylistType::Vod } else { MediaPlaylistType::Event }),
+        playlist_type: Some(if ended {
+            MediaPlaylistType::Vod
+        } else {
+            MediaPlaylistType::Event
+        }),
         end_list: ended,
         independent_segments: true,
         segments: segments
@@ -81,7 +96,9 @@ pub fn media(segments: &[SegmentEntry], ended: bool, uri: impl Fn(&SegmentEntry)
         ..Default::default()
     };
     let mut out = Vec::new();
-    playlist.write_to(&mut out).expect("writing to a Vec cannot fail");
+    playlist
+        .write_to(&mut out)
+        .expect("writing to a Vec cannot fail");
     out
 }
 
@@ -114,17 +131,26 @@ mod tests {
 
     #[test]
     fn live_media_playlist_is_an_event_without_endlist() {
-        let text = String::from_utf8(media(&[segment(0, 2.0), segment(1, 2.0)], false, |s| format!("{}.ts", s.sequence))).unwrap();
+        let text = String::from_utf8(media(&[segment(0, 2.0), segment(1, 2.0)], false, |s| {
+            format!("{}.ts", s.sequence)
+        }))
+        .unwrap();
         assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT"), "{text}");
         assert!(!text.contains("#EXT-X-ENDLIST"), "{text}");
-        assert!(text.contains("#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:02"), "{text}");
+        assert!(
+            text.contains("#EXT-X-PROGRAM-DATE-TIME:2026-11-24T09:00:02"),
+            "{text}"
+        );
         assert!(text.contains("1.ts"), "{text}");
     }
 
     #[test]
     fn ended_media_playlist_is_vod_with_endlist_and_marks_discontinuities() {
         let segments = [segment(0, 2.0), segment(1, 2.0), segment(2, 2.6)];
-        let text = String::from_utf8(media(&segments, true, |s| format!("{}.ts?token=t", s.sequence))).unwrap();
+        let text = String::from_utf8(media(&segments, true, |s| {
+            format!("{}.ts?token=t", s.sequence)
+        }))
+        .unwrap();
         assert!(text.contains("#EXT-X-ENDLIST"), "{text}");
         assert!(text.contains("#EXT-X-PLAYLIST-TYPE:VOD"), "{text}");
         assert!(text.contains("#EXT-X-TARGETDURATION:3"), "{text}");
@@ -136,7 +162,14 @@ mod tests {
 
     #[test]
     fn master_lists_renditions_highest_first_with_codecs_and_resolution() {
-        let text = String::from_utf8(master(&[rendition("360p", 360, 900_000), rendition("720p", 720, 3_000_000)], |r| format!("{}/index.m3u8", r.rung))).unwrap();
+        let text = String::from_utf8(master(
+            &[
+                rendition("360p", 360, 900_000),
+                rendition("720p", 720, 3_000_000),
+            ],
+            |r| format!("{}/index.m3u8", r.rung),
+        ))
+        .unwrap();
         let first = text.find("720p/index.m3u8").unwrap();
         let second = text.find("360p/index.m3u8").unwrap();
         assert!(first < second, "{text}");

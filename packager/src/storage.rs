@@ -45,10 +45,14 @@ impl LocalDir {
                 !part.is_empty()
                     && part != "."
                     && part != ".."
-                    && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
             });
         if !safe {
-            return Err(StorageError::BadKey { key: key.to_owned() });
+            return Err(StorageError::BadKey {
+                key: key.to_owned(),
+            });
         }
         Ok(self.root.join(key))
     }
@@ -58,7 +62,10 @@ impl LocalDir {
 impl Storage for LocalDir {
     async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StorageError> {
         let path = self.path(key)?;
-        let write = |source| StorageError::Write { path: path.clone(), source };
+        let write = |source| StorageError::Write {
+            path: path.clone(),
+            source,
+        };
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(write)?;
         }
@@ -92,8 +99,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalDir::new(dir.path());
         assert_eq!(store.get("lectures/a/v1/x.ts").await.unwrap(), None);
-        store.put("lectures/a/v1/x.ts", Bytes::from_static(b"abc"), "video/mp2t").await.unwrap();
-        assert_eq!(store.get("lectures/a/v1/x.ts").await.unwrap().unwrap(), Bytes::from_static(b"abc"));
+        store
+            .put(
+                "lectures/a/v1/x.ts",
+                Bytes::from_static(b"abc"),
+                "video/mp2t",
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("lectures/a/v1/x.ts").await.unwrap().unwrap(),
+            Bytes::from_static(b"abc")
+        );
     }
 
     #[tokio::test]
@@ -101,7 +118,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = LocalDir::new(dir.path());
         for key in ["../x", "a/../../x", "/etc/passwd", "a//b", ""] {
-            assert!(matches!(store.get(key).await, Err(StorageError::BadKey { .. })), "{key}");
+            assert!(
+                matches!(store.get(key).await, Err(StorageError::BadKey { .. })),
+                "{key}"
+            );
         }
     }
 }

@@ -32,7 +32,10 @@ pub struct Stack {
     worker: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
-fn stop_signal() -> (oneshot::Sender<()>, impl Future<Output = ()> + Send + 'static) {
+fn stop_signal() -> (
+    oneshot::Sender<()>,
+    impl Future<Output = ()> + Send + 'static,
+) {
     let (tx, rx) = oneshot::channel::<()>();
     (tx, async move {
         let _ = rx.await;
@@ -48,7 +51,10 @@ impl Stack {
     /// Starts the catalog with the demo seeded, then a worker, and returns once the worker
     /// has registered (so a recording started now is pushed live).
     pub async fn start() -> anyhow::Result<Stack> {
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("info").try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("info")
+            .try_init();
         let dir = tempfile::tempdir()?;
         let storage = dir.path().join("storage");
         let config = lectern_catalog::Config::from_toml(&format!(
@@ -81,14 +87,21 @@ impl Stack {
             storage_dir: storage,
             ..lectern_transcode::Config::default()
         };
-        let worker = lectern_transcode::Worker::start(worker_config).await.context("starting the worker")?;
+        let worker = lectern_transcode::Worker::start(worker_config)
+            .await
+            .context("starting the worker")?;
         let (stop, stopped) = stop_signal();
         let handle = tokio::spawn(async move {
             if let Err(e) = worker.run(stopped).await {
                 panic!("the worker failed: {e}");
             }
         });
-        Ok(Stack { url, dir, catalog, worker: Some((stop, handle)) })
+        Ok(Stack {
+            url,
+            dir,
+            catalog,
+            worker: Some((stop, handle)),
+        })
     }
 
     /// Records from the simulated classroom's test sources for `seconds`, through the real
@@ -101,7 +114,9 @@ impl Stack {
             ..lectern_ingest::Config::default()
         };
         let stop = tokio::time::sleep(Duration::from_secs_f64(seconds));
-        lectern_ingest::run(config, stop).await.context("the capture box failed")
+        lectern_ingest::run(config, stop)
+            .await
+            .context("the capture box failed")
     }
 
     /// The capture box's local spool.
@@ -111,7 +126,10 @@ impl Stack {
 
     /// Stops the worker and the catalog and waits until they have.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        for part in [self.worker.take(), self.catalog.take()].into_iter().flatten() {
+        for part in [self.worker.take(), self.catalog.take()]
+            .into_iter()
+            .flatten()
+        {
             let (stop, handle) = part;
             let _ = stop.send(());
             handle.await?;
@@ -148,12 +166,21 @@ impl Client {
             .next()
             .unwrap_or_default()
             .to_owned();
-        Ok(Client { base: stack.url.clone(), http, cookie })
+        Ok(Client {
+            base: stack.url.clone(),
+            http,
+            cookie,
+        })
     }
 
     /// GETs `path` (relative to the catalog) with the session; the status and the body.
     pub async fn get(&self, path: &str) -> anyhow::Result<(StatusCode, String)> {
-        let response = self.http.get(self.url(path)).header("cookie", &self.cookie).send().await?;
+        let response = self
+            .http
+            .get(self.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await?;
         Ok((response.status(), response.text().await?))
     }
 
@@ -177,7 +204,12 @@ impl Client {
 
     /// Waits until the lecture reaches `state`, polling its API (the answer a player sees),
     /// for at most `timeout`.
-    pub async fn wait_for_state(&self, lecture: &str, state: &str, timeout: Duration) -> anyhow::Result<Value> {
+    pub async fn wait_for_state(
+        &self,
+        lecture: &str,
+        state: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Value> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let body = self.json(&format!("/api/v1/lectures/{lecture}")).await?;

@@ -4,15 +4,17 @@ use anyhow::{bail, Context};
 use std::process::Command;
 
 fn run(program: &str, args: &[&str]) -> anyhow::Result<std::process::Output> {
-    Command::new(program)
-        .args(args)
-        .output()
-        .with_context(|| format!("could not run {program}: install the Debian package ffmpeg (./lectern setup does)"))
+    Command::new(program).args(args).output().with_context(|| {
+        format!("could not run {program}: install the Debian package ffmpeg (./lectern setup does)")
+    })
 }
 
 /// Decodes everything at `url` and returns what ffmpeg complained about (empty when clean).
 pub fn decode_errors(url: &str) -> anyhow::Result<String> {
-    let out = run("ffmpeg", &["-v", "error", "-nostdin", "-i", url, "-f", "null", "-"])?;
+    let out = run(
+        "ffmpeg",
+        &["-v", "error", "-nostdin", "-i", url, "-f", "null", "-"],
+    )?;
     let mut errors = String::from_utf8_lossy(&out.stderr).into_owned();
     if !out.status.success() && errors.is_empty() {
         errors = format!("ffmpeg exited with {}", out.status);
@@ -22,21 +24,49 @@ pub fn decode_errors(url: &str) -> anyhow::Result<String> {
 
 /// The media duration ffprobe reads at `url`, in seconds.
 pub fn duration(url: &str) -> anyhow::Result<f64> {
-    let out = run("ffprobe", &["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url])?;
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+            url,
+        ],
+    )?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().parse().with_context(|| format!("ffprobe gave no duration for {url}: {text:?}"))
+    text.trim()
+        .parse()
+        .with_context(|| format!("ffprobe gave no duration for {url}: {text:?}"))
 }
 
 /// The presentation time of the first video packet at `url`, and whether it is a keyframe.
 pub fn first_video_packet(url: &str) -> anyhow::Result<(f64, bool)> {
     let out = run(
         "ffprobe",
-        &["-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", url],
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-read_intervals",
+            "%+#1",
+            "-show_entries",
+            "packet=pts_time,flags",
+            "-of",
+            "csv=p=0",
+            url,
+        ],
     )?;
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().next().unwrap_or_default();
     let Some((pts, flags)) = line.split_once(',') else {
         bail!("ffprobe found no video packet in {url}: {text:?}");
     };
-    Ok((pts.parse().with_context(|| format!("bad pts {pts:?}"))?, flags.starts_with('K')))
+    Ok((
+        pts.parse().with_context(|| format!("bad pts {pts:?}"))?,
+        flags.starts_with('K'),
+    ))
 }

@@ -24,12 +24,22 @@ impl CatalogClient {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("a client with only a timeout set builds");
-        CatalogClient { base: base.trim_end_matches('/').to_owned(), token: token.to_owned(), http }
+        CatalogClient {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http,
+        }
     }
 
     /// Tells the catalog this worker takes live sessions at `srt_url`.
     pub async fn register(&self, srt_url: &str) -> Result<(), WorkerError> {
-        self.post("/api/v1/worker/register", &RegisterWorker { srt_url: srt_url.to_owned() }).await
+        self.post(
+            "/api/v1/worker/register",
+            &RegisterWorker {
+                srt_url: srt_url.to_owned(),
+            },
+        )
+        .await
     }
 
     /// POSTs `body` as JSON, retrying transport failures and server errors with backoff; a
@@ -37,13 +47,22 @@ impl CatalogClient {
     async fn post<T: Serialize + Sync>(&self, path: &str, body: &T) -> Result<(), WorkerError> {
         let url = format!("{}{path}", self.base);
         let attempt = || async {
-            let response = self.http.post(&url).bearer_auth(&self.token).json(body).send().await;
+            let response = self
+                .http
+                .post(&url)
+                .bearer_auth(&self.token)
+                .json(body)
+                .send()
+                .await;
             match response {
                 Ok(r) if r.status().is_success() => Ok(Ok(())),
                 Ok(r) if r.status().is_client_error() => {
                     let status = r.status();
                     let text = r.text().await.unwrap_or_default();
-                    Ok(Err(WorkerError::Catalog { url: url.clone(), message: format!("{status}: {text}") }))
+                    Ok(Err(WorkerError::Catalog {
+                        url: url.clone(),
+                        message: format!("{status}: {text}"),
+                    }))
                 }
                 Ok(r) => Err(format!("{}", r.status())),
                 Err(e) => Err(e.to_string()),
@@ -59,15 +78,31 @@ impl CatalogClient {
 
 #[async_trait]
 impl Reporter for CatalogClient {
-    async fn rendition(&self, lecture: &str, rendition: &RenditionReport) -> Result<(), ReportError> {
-        Ok(self.post(&format!("/api/v1/worker/lectures/{lecture}/renditions"), rendition).await?)
+    async fn rendition(
+        &self,
+        lecture: &str,
+        rendition: &RenditionReport,
+    ) -> Result<(), ReportError> {
+        Ok(self
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/renditions"),
+                rendition,
+            )
+            .await?)
     }
 
     async fn segment(&self, lecture: &str, segment: &SegmentReport) -> Result<(), ReportError> {
-        Ok(self.post(&format!("/api/v1/worker/lectures/{lecture}/segments"), segment).await?)
+        Ok(self
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/segments"),
+                segment,
+            )
+            .await?)
     }
 
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError> {
-        Ok(self.post(&format!("/api/v1/worker/lectures/{lecture}/finish"), finish).await?)
+        Ok(self
+            .post(&format!("/api/v1/worker/lectures/{lecture}/finish"), finish)
+            .await?)
     }
 }

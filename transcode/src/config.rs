@@ -40,8 +40,18 @@ impl Default for Config {
             segment_seconds: 2,
             frame_rate: 30,
             ladder: vec![
-                Rung { name: "720p".into(), width: 1280, height: 720, bitrate_kbps: 2500 },
-                Rung { name: "360p".into(), width: 640, height: 360, bitrate_kbps: 700 },
+                Rung {
+                    name: "720p".into(),
+                    width: 1280,
+                    height: 720,
+                    bitrate_kbps: 2500,
+                },
+                Rung {
+                    name: "360p".into(),
+                    width: 640,
+                    height: 360,
+                    bitrate_kbps: 700,
+                },
             ],
         }
     }
@@ -72,9 +82,17 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, message: &str| Err(ConfigError::Invalid { key, message: message.to_owned() });
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
         if self.token.is_empty() {
-            return invalid("token", "is empty; set the worker's API token from the catalog");
+            return invalid(
+                "token",
+                "is empty; set the worker's API token from the catalog",
+            );
         }
         if !self.catalog_url.starts_with("http://") && !self.catalog_url.starts_with("https://") {
             return invalid("catalog_url", "must start with http:// or https://");
@@ -89,14 +107,19 @@ impl Config {
             return invalid("ladder", "needs at least one rung");
         }
         for rung in &self.ladder {
-            rung.validate().map_err(|message| ConfigError::Invalid { key: "ladder", message })?;
+            rung.validate().map_err(|message| ConfigError::Invalid {
+                key: "ladder",
+                message,
+            })?;
         }
         Ok(())
     }
 
     /// The SRT URL capture boxes push to.
     pub fn advertised_srt_url(&self) -> String {
-        self.srt_advertise.clone().unwrap_or_else(|| format!("srt://{}", self.srt_listen))
+        self.srt_advertise
+            .clone()
+            .unwrap_or_else(|| format!("srt://{}", self.srt_listen))
     }
 }
 
@@ -105,7 +128,10 @@ mod tests {
     use super::*;
 
     fn with_token() -> Config {
-        Config { token: "t".into(), ..Config::default() }
+        Config {
+            token: "t".into(),
+            ..Config::default()
+        }
     }
 
     #[test]
@@ -115,9 +141,19 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_key() {
-        let err = Config { segment_seconds: 0, ..with_token() }.validate().unwrap_err();
+        let err = Config {
+            segment_seconds: 0,
+            ..with_token()
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.to_string().contains("`segment_seconds`"), "{err}");
-        let err = Config { token: String::new(), ..Config::default() }.validate().unwrap_err();
+        let err = Config {
+            token: String::new(),
+            ..Config::default()
+        }
+        .validate()
+        .unwrap_err();
         assert!(err.to_string().contains("`token`"), "{err}");
     }
 

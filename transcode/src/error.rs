@@ -6,7 +6,11 @@ pub enum WorkerError {
     #[error("GStreamer element {name:?} is missing: install the Debian packages gstreamer1.0-plugins-{{base,good,bad,ugly}} and gstreamer1.0-libav")]
     ElementMissing { name: String },
     #[error("the pipeline failed in {element}: {message} ({debug})")]
-    Pipeline { element: String, message: String, debug: String },
+    Pipeline {
+        element: String,
+        message: String,
+        debug: String,
+    },
     #[error("GStreamer: {0}")]
     Gst(String),
     #[error("packaging failed: {0}")]

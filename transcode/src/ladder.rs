@@ -17,13 +17,22 @@ impl Rung {
     /// Checks the rung can be encoded: a safe name, even dimensions, a sane bitrate.
     pub fn validate(&self) -> Result<(), String> {
         if !lectern_packager::keys::is_safe_component(&self.name) {
-            return Err(format!("rung name {:?} may hold only letters, digits, - and _", self.name));
+            return Err(format!(
+                "rung name {:?} may hold only letters, digits, - and _",
+                self.name
+            ));
         }
-        if self.width < 16 || self.height < 16 || self.width % 2 != 0 || self.height % 2 != 0 {
-            return Err(format!("rung {}: width and height must be even and at least 16", self.name));
+        if self.width < 16 || self.height < 16 || !self.width.is_multiple_of(2) || !self.height.is_multiple_of(2) {
+            return Err(format!(
+                "rung {}: width and height must be even and at least 16",
+                self.name
+            ));
         }
         if !(100..=50_000).contains(&self.bitrate_kbps) {
-            return Err(format!("rung {}: bitrate_kbps must be between 100 and 50000", self.name));
+            return Err(format!(
+                "rung {}: bitrate_kbps must be between 100 and 50000",
+                self.name
+            ));
         }
         Ok(())
     }
@@ -33,10 +42,10 @@ impl Rung {
     pub fn codecs(&self) -> String {
         let macroblocks = (self.width.div_ceil(16)) * (self.height.div_ceil(16));
         let level = match macroblocks {
-            0..=1620 => 0x1e,  // 3.0: up to 720x576
+            0..=1620 => 0x1e,    // 3.0: up to 720x576
             1621..=3600 => 0x1f, // 3.1: up to 1280x720
             3601..=8192 => 0x28, // 4.0: up to 1920x1080
-            _ => 0x33,         // 5.1
+            _ => 0x33,           // 5.1
         };
         format!("avc1.6400{level:02x},mp4a.40.2")
     }
@@ -52,7 +61,12 @@ mod tests {
     use super::*;
 
     fn rung(width: u32, height: u32) -> Rung {
-        Rung { name: "r".into(), width, height, bitrate_kbps: 1000 }
+        Rung {
+            name: "r".into(),
+            width,
+            height,
+            bitrate_kbps: 1000,
+        }
     }
 
     #[test]
@@ -65,7 +79,12 @@ mod tests {
     #[test]
     fn odd_sizes_and_unsafe_names_are_refused() {
         assert!(rung(641, 360).validate().is_err());
-        assert!(Rung { name: "../x".into(), ..rung(640, 360) }.validate().is_err());
+        assert!(Rung {
+            name: "../x".into(),
+            ..rung(640, 360)
+        }
+        .validate()
+        .is_err());
         assert!(rung(640, 360).validate().is_ok());
     }
 

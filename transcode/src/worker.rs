@@ -31,13 +31,24 @@ impl Worker {
         catalog.register(&srt_url).await?;
         tracing::info!(%srt_url, catalog = %config.catalog_url, "registered with the catalog");
         let storage: Arc<dyn Storage> = Arc::new(LocalDir::new(&config.storage_dir));
-        Ok(Worker { config, catalog, storage })
+        Ok(Worker {
+            config,
+            catalog,
+            storage,
+        })
     }
 
     /// Runs live sessions one after another until `shutdown` resolves; a session in progress
     /// is flushed and closed before this returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WorkerError> {
-        let Worker { config, catalog, storage } = self;
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), WorkerError> {
+        let Worker {
+            config,
+            catalog,
+            storage,
+        } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
@@ -64,7 +75,14 @@ impl Worker {
             if *stop_rx.borrow() {
                 break Ok(());
             }
-            match session::run(&config, storage.clone(), catalog.clone(), stopped(stop_rx.clone())).await {
+            match session::run(
+                &config,
+                storage.clone(),
+                catalog.clone(),
+                stopped(stop_rx.clone()),
+            )
+            .await
+            {
                 Ok(Outcome::Stopped) => break Ok(()),
                 Ok(Outcome::Finished { lecture, segments }) => {
                     tracing::info!(%lecture, segments, "lecture packaged; ready for the next session")
@@ -82,6 +100,9 @@ impl Worker {
 }
 
 /// Starts a worker and runs it until `shutdown` resolves.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), WorkerError> {
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
     Worker::start(config).await?.run(shutdown).await
 }

@@ -71,7 +71,11 @@ pub struct BadStreamId(pub String);
 
 impl fmt::Display for BadStreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "streamid {:?} is not of the form lectern:<lecture-id>:<track>", self.0)
+        write!(
+            f,
+            "streamid {:?} is not of the form lectern:<lecture-id>:<track>",
+            self.0
+        )
     }
 }
 
@@ -85,12 +89,17 @@ impl FromStr for StreamId {
         let rest = s.strip_prefix("lectern:").ok_or_else(bad)?;
         let (lecture_id, track) = rest.split_once(':').ok_or_else(bad)?;
         let is_name = |p: &str| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         };
         if !is_name(lecture_id) || !is_name(track) {
             return Err(bad());
         }
-        Ok(StreamId { lecture_id: lecture_id.to_owned(), track: track.to_owned() })
+        Ok(StreamId {
+            lecture_id: lecture_id.to_owned(),
+            track: track.to_owned(),
+        })
     }
 }
 
@@ -100,13 +109,23 @@ mod tests {
 
     #[test]
     fn stream_id_round_trips() {
-        let id = StreamId { lecture_id: "abc-1".into(), track: "presenter".into() };
+        let id = StreamId {
+            lecture_id: "abc-1".into(),
+            track: "presenter".into(),
+        };
         assert_eq!(id.to_string().parse::<StreamId>().unwrap(), id);
     }
 
     #[test]
     fn stream_id_refuses_other_shapes() {
-        for bad in ["", "lectern:", "lectern:a", "other:a:b", "lectern:a:b:c", "lectern:../x:y"] {
+        for bad in [
+            "",
+            "lectern:",
+            "lectern:a",
+            "other:a:b",
+            "lectern:a:b:c",
+            "lectern:../x:y",
+        ] {
             assert!(bad.parse::<StreamId>().is_err(), "{bad} was accepted");
         }
     }

@@ -58,7 +58,9 @@ fn make(factory: &str, name: Option<&str>) -> Result<gst::Element, WorkerError> 
     if let Some(name) = name {
         builder = builder.name(name);
     }
-    builder.build().map_err(|_| WorkerError::ElementMissing { name: factory.to_owned() })
+    builder.build().map_err(|_| WorkerError::ElementMissing {
+        name: factory.to_owned(),
+    })
 }
 
 /// A queue that holds any amount of time and bytes: a raw 1080p frame is ~3 MB, and the
@@ -82,7 +84,11 @@ pub fn build(config: &Config) -> Result<LivePipeline, WorkerError> {
     // With authentication on, srtsrc asks `caller-connecting` before accepting a caller.
     src.set_property("authentication", true);
     src.connect("caller-connecting", false, move |args| {
-        let streamid = args.get(2).and_then(|v| v.get::<Option<String>>().ok()).flatten().unwrap_or_default();
+        let streamid = args
+            .get(2)
+            .and_then(|v| v.get::<Option<String>>().ok())
+            .flatten()
+            .unwrap_or_default();
         let accepted = match streamid.parse::<StreamId>() {
             Ok(id) => connected_tx.send(id).is_ok(),
             Err(e) => {
@@ -105,10 +111,14 @@ pub fn build(config: &Config) -> Result<LivePipeline, WorkerError> {
     let rate_caps = make("capsfilter", None)?;
     rate_caps.set_property(
         "caps",
-        gst::Caps::builder("video/x-raw").field("framerate", gst::Fraction::new(config.frame_rate as i32, 1)).build(),
+        gst::Caps::builder("video/x-raw")
+            .field("framerate", gst::Fraction::new(config.frame_rate as i32, 1))
+            .build(),
     );
     let video_tee = make("tee", None)?;
-    let video_chain = [&video_in, &parse, &decode, &convert, &rate, &rate_caps, &video_tee];
+    let video_chain = [
+        &video_in, &parse, &decode, &convert, &rate, &rate_caps, &video_tee,
+    ];
     pipeline.add_many(video_chain)?;
     gst::Element::link_many(video_chain)?;
 
@@ -119,19 +129,32 @@ pub fn build(config: &Config) -> Result<LivePipeline, WorkerError> {
     gst::Element::link_many([&audio_in, &audio_parse, &audio_tee])?;
 
     for rung in &config.ladder {
-        add_rung(&pipeline, config, rung, &video_tee, &audio_tee, fragments_tx.clone())?;
+        add_rung(
+            &pipeline,
+            config,
+            rung,
+            &video_tee,
+            &audio_tee,
+            fragments_tx.clone(),
+        )?;
     }
 
     let video_sink = video_in.static_pad("sink").expect("queue has a sink pad");
     let audio_sink = audio_in.static_pad("sink").expect("queue has a sink pad");
     demux.connect_pad_added(move |_, pad| {
         let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
-        let kind = caps.structure(0).map(|s| s.name().to_string()).unwrap_or_default();
+        let kind = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
         let target = match kind.as_str() {
             "video/x-h264" => &video_sink,
             "audio/mpeg" => &audio_sink,
             other => {
-                tracing::warn!(stream = other, "ignoring a stream the worker does not transcode");
+                tracing::warn!(
+                    stream = other,
+                    "ignoring a stream the worker does not transcode"
+                );
                 return;
             }
         };
@@ -142,7 +165,11 @@ pub fn build(config: &Config) -> Result<LivePipeline, WorkerError> {
         }
     });
 
-    Ok(LivePipeline { pipeline, connected, fragments })
+    Ok(LivePipeline {
+        pipeline,
+        connected,
+        fragments,
+    })
 }
 
 fn add_rung(
@@ -170,10 +197,18 @@ fn add_rung(
     let encode = make("x264enc", None)?;
     encode.set_property("bitrate", rung.bitrate_kbps);
     encode.set_property_from_str("speed-preset", "veryfast");
-    encode.set_property("key-int-max", keyframe_interval(config.frame_rate, config.segment_seconds));
+    encode.set_property(
+        "key-int-max",
+        keyframe_interval(config.frame_rate, config.segment_seconds),
+    );
     encode.set_property("option-string", "scenecut=0");
     let profile = make("capsfilter", None)?;
-    profile.set_property("caps", gst::Caps::builder("video/x-h264").field("profile", "high").build());
+    profile.set_property(
+        "caps",
+        gst::Caps::builder("video/x-h264")
+            .field("profile", "high")
+            .build(),
+    );
     let parse = make("h264parse", None)?;
 
     let sink = make("hlssink2", Some(&sink_name(&rung.name)))?;
@@ -183,12 +218,23 @@ fn add_rung(
     sink.set_property("send-keyframe-requests", false);
     sink.set_property("location", location_pattern(&rung.name));
     sink.connect("get-fragment-stream", false, move |args| {
-        let location = args.get(1).and_then(|v| v.get::<String>().ok()).unwrap_or_default();
-        Some(SegmentStream::new(location, fragments.clone()).into_output_stream().to_value())
+        let location = args
+            .get(1)
+            .and_then(|v| v.get::<String>().ok())
+            .unwrap_or_default();
+        Some(
+            SegmentStream::new(location, fragments.clone())
+                .into_output_stream()
+                .to_value(),
+        )
     });
     // hlssink2's own playlist is never served: ours come from the packager and the catalog.
     sink.connect("get-playlist-stream", false, |_| {
-        Some(gio::MemoryOutputStream::new_resizable().upcast::<gio::OutputStream>().to_value())
+        Some(
+            gio::MemoryOutputStream::new_resizable()
+                .upcast::<gio::OutputStream>()
+                .to_value(),
+        )
     });
 
     let chain = [&queue, &scale, &size, &encode, &profile, &parse];

@@ -28,7 +28,11 @@ impl SegmentStream {
     /// A stream for the segment `location`; its bytes go to `done` when it is closed.
     pub fn new(location: String, done: UnboundedSender<FragmentBytes>) -> Self {
         let stream: SegmentStream = glib::Object::new();
-        *stream.imp().state.lock().expect("segment stream lock") = Some(imp::Open { location, body: Vec::new(), done });
+        *stream.imp().state.lock().expect("segment stream lock") = Some(imp::Open {
+            location,
+            body: Vec::new(),
+            done,
+        });
         stream
     }
 
@@ -64,13 +68,20 @@ mod imp {
         // A sink that drops its stream without closing it still delivers what it wrote.
         fn dispose(&self) {
             if let Some(open) = self.state.lock().ok().and_then(|mut s| s.take()) {
-                let _ = open.done.send(FragmentBytes { location: open.location, body: open.body.into() });
+                let _ = open.done.send(FragmentBytes {
+                    location: open.location,
+                    body: open.body.into(),
+                });
             }
         }
     }
 
     impl OutputStreamImpl for SegmentStream {
-        fn write(&self, buffer: &[u8], _cancellable: Option<&gio::Cancellable>) -> Result<usize, glib::Error> {
+        fn write(
+            &self,
+            buffer: &[u8],
+            _cancellable: Option<&gio::Cancellable>,
+        ) -> Result<usize, glib::Error> {
             let mut state = self.state.lock().map_err(|_| closed())?;
             let open = state.as_mut().ok_or_else(closed)?;
             open.body.extend_from_slice(buffer);
@@ -81,7 +92,10 @@ mod imp {
             let open = self.state.lock().map_err(|_| closed())?.take();
             if let Some(open) = open {
                 // The session may be gone at shutdown; then nobody wants the bytes.
-                let _ = open.done.send(FragmentBytes { location: open.location, body: open.body.into() });
+                let _ = open.done.send(FragmentBytes {
+                    location: open.location,
+                    body: open.body.into(),
+                });
             }
             Ok(())
         }

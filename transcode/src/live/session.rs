@@ -132,11 +132,20 @@ async fn drive(
                 break;
             }
         }
-        segments += push_ready(&mut packager, &stream_id.track, &mut pending, &mut next_index).await?;
+        segments += push_ready(
+            &mut packager,
+            &stream_id.track,
+            &mut pending,
+            &mut next_index,
+        )
+        .await?;
     }
     // hlssink2 leaves the last segment's stream open at EOS: close it so its bytes arrive.
     for p in pending.values().filter(|p| p.body.is_none()) {
-        let stream = p.sink.as_ref().and_then(|sink| sink.property::<Option<gio::OutputStream>>("stream"));
+        let stream = p
+            .sink
+            .as_ref()
+            .and_then(|sink| sink.property::<Option<gio::OutputStream>>("stream"));
         tracing::debug!(has_stream = stream.is_some(), "closing a segment left open");
         if let Some(stream) = stream {
             let _ = stream.close(gio::Cancellable::NONE);
@@ -146,11 +155,19 @@ async fn drive(
     while let Ok(fragment) = live.fragments.try_recv() {
         pending.entry(fragment.location).or_default().body = Some(fragment.body);
     }
-    segments += push_ready(&mut packager, &stream_id.track, &mut pending, &mut next_index).await?;
+    segments += push_ready(
+        &mut packager,
+        &stream_id.track,
+        &mut pending,
+        &mut next_index,
+    )
+    .await?;
     for (location, p) in &pending {
         tracing::error!(%lecture, %location, opened = ?p.opened_at.map(|o| o.0), closed = ?p.closed_at, bytes = p.body.is_some(), "a segment was never completed by the pipeline");
     }
-    let error = failure.as_ref().map(|e| format!("the live stream failed: {e}"));
+    let error = failure
+        .as_ref()
+        .map(|e| format!("the live stream failed: {e}"));
     packager.finish(error).await?;
     tracing::info!(%lecture, segments, "live session finished");
     match failure {
@@ -169,7 +186,10 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
 fn check_error(message: &gst::Message) -> Result<(), WorkerError> {
     if let gst::MessageView::Error(e) = message.view() {
         return Err(WorkerError::Pipeline {
-            element: e.src().map(|s| s.path_string().to_string()).unwrap_or_default(),
+            element: e
+                .src()
+                .map(|s| s.path_string().to_string())
+                .unwrap_or_default(),
             message: e.error().to_string(),
             debug: e.debug().map(|d| d.to_string()).unwrap_or_default(),
         });
@@ -192,12 +212,21 @@ fn note_fragment(
         "splitmuxsink-fragment-closed" => false,
         _ => return,
     };
-    let Ok(running_time) = s.get::<u64>("running-time") else { return };
-    let sink = message.src().and_then(|splitmux| splitmux.parent()).map(|hls| hls.name().to_string());
-    let Some(rung) = sink.as_deref().and_then(pipeline::rung_of_sink) else { return };
+    let Ok(running_time) = s.get::<u64>("running-time") else {
+        return;
+    };
+    let sink = message
+        .src()
+        .and_then(|splitmux| splitmux.parent())
+        .map(|hls| hls.name().to_string());
+    let Some(rung) = sink.as_deref().and_then(pipeline::rung_of_sink) else {
+        return;
+    };
     let (opened_count, closed_count) = counts.entry(rung.to_owned()).or_default();
     let counter = if opened { opened_count } else { closed_count };
-    let entry = pending.entry(pipeline::location(rung, *counter)).or_default();
+    let entry = pending
+        .entry(pipeline::location(rung, *counter))
+        .or_default();
     *counter += 1;
     if opened {
         entry.opened_at = Some((running_time, clock.at(running_time)));
@@ -217,7 +246,9 @@ struct WallClock {
 
 impl WallClock {
     fn at(&mut self, running_time: u64) -> DateTime<Utc> {
-        let (anchor_rt, anchor_wall) = *self.anchor.get_or_insert_with(|| (running_time, Utc::now()));
+        let (anchor_rt, anchor_wall) = *self
+            .anchor
+            .get_or_insert_with(|| (running_time, Utc::now()));
         anchor_wall + chrono::Duration::nanoseconds(running_time as i64 - anchor_rt as i64)
     }
 }
@@ -234,9 +265,12 @@ async fn push_ready(
         let ready = pending.iter().find_map(|(location, p)| {
             let (rung, index) = parse_location(location)?;
             let complete = p.body.is_some() && p.opened_at.is_some() && p.closed_at.is_some();
-            (complete && next_index.get(rung).copied().unwrap_or(0) == index).then(|| location.clone())
+            (complete && next_index.get(rung).copied().unwrap_or(0) == index)
+                .then(|| location.clone())
         });
-        let Some(location) = ready else { return Ok(pushed) };
+        let Some(location) = ready else {
+            return Ok(pushed);
+        };
         let p = pending.remove(&location).expect("found above");
         let (rung, index) = parse_location(&location).expect("parsed above");
         let (opened, program_date_time) = p.opened_at.expect("complete");
