@@ -97,7 +97,11 @@ impl Config {
             return invalid("keyframe_seconds", "must be between 1 and 10");
         }
         let s = &self.source;
-        if s.width < 16 || s.height < 16 || !s.width.is_multiple_of(2) || !s.height.is_multiple_of(2) {
+        if s.width < 16
+            || s.height < 16
+            || !s.width.is_multiple_of(2)
+            || !s.height.is_multiple_of(2)
+        {
             return invalid(
                 "source.width",
                 "width and height must be even and at least 16",

@@ -22,7 +22,11 @@ impl Rung {
                 self.name
             ));
         }
-        if self.width < 16 || self.height < 16 || !self.width.is_multiple_of(2) || !self.height.is_multiple_of(2) {
+        if self.width < 16
+            || self.height < 16
+            || !self.width.is_multiple_of(2)
+            || !self.height.is_multiple_of(2)
+        {
             return Err(format!(
                 "rung {}: width and height must be even and at least 16",
                 self.name
