@@ -46,6 +46,10 @@ pub enum PackagerError {
     UnknownRendition { track: String, rung: String },
     #[error("storing {key} failed: {source}")]
     Store { key: String, source: StorageError },
+    #[error("the stored playlist {key} is not one the packager wrote; refusing to overwrite it")]
+    ForeignPlaylist { key: String },
+    #[error("reading {key} failed: {source}")]
+    Read { key: String, source: StorageError },
     #[error("reporting to the catalog failed: {0}")]
     Report(ReportError),
 }
@@ -53,6 +57,8 @@ pub enum PackagerError {
 struct Rendition {
     info: RenditionReport,
     segments: Vec<SegmentEntry>,
+    /// The rendition resumes after a break: its next segment starts a discontinuity.
+    broken: bool,
 }
 
 /// Packages the segments of one lecture version.
@@ -86,18 +92,38 @@ impl Packager {
     }
 
     /// Announces a rendition (its bandwidth is the planned bitrate until segments show the
-    /// true peak).
+    /// true peak). When storage already holds segments of it (the stream broke and came back),
+    /// the rendition continues after them, behind a discontinuity, and overwrites nothing.
     pub async fn add_rendition(&mut self, info: RenditionReport) -> Result<(), PackagerError> {
+        let key = keys::media_playlist(&self.lecture, &self.version, &info.track, &info.rung);
+        let stored = self
+            .storage
+            .get(&key)
+            .await
+            .map_err(|source| PackagerError::Read {
+                key: key.clone(),
+                source,
+            })?;
+        let segments = match stored {
+            Some(text) => {
+                playlist::parse_media(&text).ok_or(PackagerError::ForeignPlaylist { key })?
+            }
+            None => Vec::new(),
+        };
+        if !segments.is_empty() {
+            tracing::info!(lecture = %self.lecture, track = %info.track, rung = %info.rung, segments = segments.len(), "resuming a rendition after a break");
+        }
         self.reporter
             .rendition(&self.lecture, &info)
             .await
             .map_err(PackagerError::Report)?;
-        let key = (info.track.clone(), info.rung.clone());
+        let broken = !segments.is_empty();
         self.renditions.insert(
-            key,
+            (info.track.clone(), info.rung.clone()),
             Rendition {
                 info,
-                segments: Vec::new(),
+                segments,
+                broken,
             },
         );
         Ok(())
@@ -113,7 +139,8 @@ impl Packager {
                     track: segment.track.clone(),
                     rung: segment.rung.clone(),
                 })?;
-        let sequence = rendition.segments.len() as u64;
+        let sequence = rendition.segments.last().map_or(0, |s| s.sequence + 1);
+        let discontinuity = segment.discontinuity || std::mem::take(&mut rendition.broken);
         let segment_key = keys::segment(
             &self.lecture,
             &self.version,
@@ -133,7 +160,7 @@ impl Packager {
             sequence,
             duration: segment.duration,
             program_date_time: segment.program_date_time,
-            discontinuity: segment.discontinuity,
+            discontinuity,
         };
         rendition.segments.push(entry);
         // BANDWIDTH must be the true peak, so it only ever rises.
@@ -160,7 +187,7 @@ impl Packager {
             sequence,
             duration: segment.duration,
             program_date_time: segment.program_date_time,
-            discontinuity: segment.discontinuity,
+            discontinuity,
             bytes: segment.body.len() as u64,
         };
         self.reporter
@@ -335,6 +362,63 @@ mod tests {
                 "finish"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_rendition_resumed_after_a_break_continues_behind_a_discontinuity() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalDir::new(dir.path()));
+        let reporter = Arc::new(Recorded::default());
+        let mut first = Packager::new("lec", storage.clone(), reporter.clone());
+        first.add_rendition(info()).await.unwrap();
+        first.push(segment(100)).await.unwrap();
+        first.push(segment(100)).await.unwrap();
+        first.finish(None).await.unwrap();
+
+        let mut second = Packager::new("lec", storage.clone(), reporter.clone());
+        second.add_rendition(info()).await.unwrap();
+        let report = second.push(segment(300)).await.unwrap();
+        assert_eq!(report.sequence, 2);
+        assert!(report.discontinuity);
+        assert!(!second.push(segment(300)).await.unwrap().discontinuity);
+
+        let text = storage
+            .get("lectures/lec/v1/presenter/360p/index.m3u8")
+            .await
+            .unwrap()
+            .unwrap();
+        let segments = crate::playlist::parse_media(&text).unwrap();
+        let sequences: Vec<u64> = segments.iter().map(|s| s.sequence).collect();
+        assert_eq!(sequences, [0, 1, 2, 3]);
+        assert_eq!(segments.iter().filter(|s| s.discontinuity).count(), 1);
+        let first_segment = storage
+            .get("lectures/lec/v1/presenter/360p/0.ts")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            first_segment.len(),
+            100,
+            "the earlier segment was not overwritten"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_foreign_playlist_in_storage_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalDir::new(dir.path()));
+        let key = "lectures/lec/v1/presenter/360p/index.m3u8";
+        storage
+            .put(key, Bytes::from_static(b"garbage"), "text/plain")
+            .await
+            .unwrap();
+        let mut packager = Packager::new("lec", storage.clone(), Arc::new(Recorded::default()));
+        let err = packager.add_rendition(info()).await.unwrap_err();
+        assert!(
+            matches!(err, PackagerError::ForeignPlaylist { .. }),
+            "{err}"
+        );
+        assert_eq!(&storage.get(key).await.unwrap().unwrap()[..], b"garbage");
     }
 
     #[tokio::test]

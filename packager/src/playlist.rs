@@ -102,6 +102,25 @@ pub fn media(
     out
 }
 
+/// The segments of a media playlist this module wrote (segment URIs `<sequence>.ts`), so a
+/// packager can resume a rendition after its stream broke. `None` when the text is not such a
+/// playlist.
+pub fn parse_media(text: &[u8]) -> Option<Vec<SegmentEntry>> {
+    let playlist = m3u8_rs::parse_media_playlist_res(text).ok()?;
+    playlist
+        .segments
+        .iter()
+        .map(|s| {
+            Some(SegmentEntry {
+                sequence: s.uri.strip_suffix(".ts")?.parse().ok()?,
+                duration: f64::from(s.duration),
+                program_date_time: s.program_date_time?.with_timezone(&Utc),
+                discontinuity: s.discontinuity,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +177,14 @@ mod tests {
         assert!(text.contains("2.ts?token=t"), "{text}");
         let parsed = m3u8_rs::parse_media_playlist_res(text.as_bytes()).unwrap();
         assert_eq!(parsed.segments.len(), 3);
+    }
+
+    #[test]
+    fn a_written_media_playlist_parses_back_to_its_segments() {
+        let segments = [segment(0, 2.0), segment(1, 2.0), segment(2, 1.5)];
+        let text = media(&segments, true, |s| format!("{}.ts", s.sequence));
+        assert_eq!(parse_media(&text).unwrap(), segments);
+        assert_eq!(parse_media(b"not a playlist"), None);
     }
 
     #[test]
