@@ -67,8 +67,9 @@ pub fn build(config: &Config, track: &str, chunk_dir: &Path) -> Result<Capture, 
             .build(),
     );
     let clock = make("clockoverlay")?;
-    clock.set_property("time-format", "Lectern demo  %Y-%m-%d %H:%M:%S");
-    clock.set_property("font-desc", "Sans 28");
+    clock.set_property("text", "Lectern demo classroom");
+    clock.set_property("time-format", "%H:%M:%S");
+    clock.set_property("font-desc", "Sans 20");
     let convert = make("videoconvert")?;
     let encode = make("x264enc")?;
     encode.set_property_from_str("tune", "zerolatency");
