@@ -20,8 +20,8 @@ pub enum IngestError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("the catalog at {url} refused or failed: {message}")]
-    Catalog { url: String, message: String },
+    #[error(transparent)]
+    Catalog(#[from] lectern_client::ApiError),
 }
 
 impl From<gst::glib::BoolError> for IngestError {

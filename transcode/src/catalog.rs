@@ -1,78 +1,38 @@
-//! The worker's client of the catalog's worker API. Every call is retried with backoff, so a
-//! catalog that restarts during a lecture costs nothing but a delay.
+//! The worker's calls to the catalog's worker API, and the packager's [`Reporter`] over them.
 
 use crate::error::WorkerError;
 use async_trait::async_trait;
-use backon::{ExponentialBuilder, Retryable};
+use lectern_client::{ApiClient, Attempts};
 use lectern_packager::{ReportError, Reporter};
 use lectern_wire::worker::{FinishLecture, RegisterWorker, RenditionReport, SegmentReport};
-use serde::Serialize;
-use std::time::Duration;
+
+/// Reports keep trying for about two minutes: long enough for a catalog restart.
+const REPORT_ATTEMPTS: Attempts = Attempts::AtMost(12);
 
 /// Talks to `/api/v1/worker/*` with the worker's token.
 #[derive(Debug, Clone)]
 pub struct CatalogClient {
-    base: String,
-    token: String,
-    http: reqwest::Client,
+    api: ApiClient,
 }
 
 impl CatalogClient {
     /// A client of the catalog at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str, token: &str) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("a client with only a timeout set builds");
         CatalogClient {
-            base: base.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-            http,
+            api: ApiClient::new(base, token),
         }
     }
 
-    /// Tells the catalog this worker takes live sessions at `srt_url`.
+    /// Tells the catalog this worker takes live sessions at `srt_url`; this is also the
+    /// worker's heartbeat.
     pub async fn register(&self, srt_url: &str) -> Result<(), WorkerError> {
-        self.post(
-            "/api/v1/worker/register",
-            &RegisterWorker {
-                srt_url: srt_url.to_owned(),
-            },
-        )
-        .await
-    }
-
-    /// POSTs `body` as JSON, retrying transport failures and server errors with backoff; a
-    /// refusal (4xx) is final.
-    async fn post<T: Serialize + Sync>(&self, path: &str, body: &T) -> Result<(), WorkerError> {
-        let url = format!("{}{path}", self.base);
-        let attempt = || async {
-            let response = self
-                .http
-                .post(&url)
-                .bearer_auth(&self.token)
-                .json(body)
-                .send()
-                .await;
-            match response {
-                Ok(r) if r.status().is_success() => Ok(Ok(())),
-                Ok(r) if r.status().is_client_error() => {
-                    let status = r.status();
-                    let text = r.text().await.unwrap_or_default();
-                    Ok(Err(WorkerError::Catalog {
-                        url: url.clone(),
-                        message: format!("{status}: {text}"),
-                    }))
-                }
-                Ok(r) => Err(format!("{}", r.status())),
-                Err(e) => Err(e.to_string()),
-            }
+        let body = RegisterWorker {
+            srt_url: srt_url.to_owned(),
         };
-        attempt
-            .retry(ExponentialBuilder::default().with_max_times(8).with_max_delay(Duration::from_secs(10)))
-            .notify(|e, after| tracing::warn!(%url, error = %e, ?after, "the catalog did not answer; retrying"))
-            .await
-            .map_err(|message| WorkerError::Catalog { url: url.clone(), message })?
+        Ok(self
+            .api
+            .post("/api/v1/worker/register", &body, Attempts::AtMost(8))
+            .await?)
     }
 }
 
@@ -83,26 +43,17 @@ impl Reporter for CatalogClient {
         lecture: &str,
         rendition: &RenditionReport,
     ) -> Result<(), ReportError> {
-        Ok(self
-            .post(
-                &format!("/api/v1/worker/lectures/{lecture}/renditions"),
-                rendition,
-            )
-            .await?)
+        let path = format!("/api/v1/worker/lectures/{lecture}/renditions");
+        Ok(self.api.post(&path, rendition, REPORT_ATTEMPTS).await?)
     }
 
     async fn segment(&self, lecture: &str, segment: &SegmentReport) -> Result<(), ReportError> {
-        Ok(self
-            .post(
-                &format!("/api/v1/worker/lectures/{lecture}/segments"),
-                segment,
-            )
-            .await?)
+        let path = format!("/api/v1/worker/lectures/{lecture}/segments");
+        Ok(self.api.post(&path, segment, REPORT_ATTEMPTS).await?)
     }
 
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError> {
-        Ok(self
-            .post(&format!("/api/v1/worker/lectures/{lecture}/finish"), finish)
-            .await?)
+        let path = format!("/api/v1/worker/lectures/{lecture}/finish");
+        Ok(self.api.post(&path, finish, REPORT_ATTEMPTS).await?)
     }
 }

@@ -2,8 +2,7 @@
 //! variables (`__` between nested keys), checked once at start.
 
 use crate::ladder::Rung;
-use figment::providers::{Env, Format, Serialized, Toml};
-use figment::Figment;
+use lectern_client::{load_settings, SettingsError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -57,33 +56,17 @@ impl Default for Config {
     }
 }
 
-/// A setting that is missing or wrong; the message names the key.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration: {0}")]
-    Parse(#[from] Box<figment::Error>),
-    #[error("configuration key `{key}`: {message}")]
-    Invalid { key: &'static str, message: String },
-}
-
 impl Config {
     /// Defaults, then the TOML file if given, then `LECTERN_TRANSCODE_*` variables.
-    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        if let Some(file) = file {
-            figment = figment.merge(Toml::file_exact(file));
-        }
-        let config: Config = figment
-            .merge(Env::prefixed("LECTERN_TRANSCODE_").split("__"))
-            .extract()
-            .map_err(Box::new)?;
+    pub fn load(file: Option<&Path>) -> Result<Config, SettingsError> {
+        let config: Config = load_settings(file, "LECTERN_TRANSCODE_")?;
         config.validate()?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |key, message: &str| {
-            Err(ConfigError::Invalid {
+            Err(SettingsError::Invalid {
                 key,
                 message: message.to_owned(),
             })
@@ -107,7 +90,7 @@ impl Config {
             return invalid("ladder", "needs at least one rung");
         }
         for rung in &self.ladder {
-            rung.validate().map_err(|message| ConfigError::Invalid {
+            rung.validate().map_err(|message| SettingsError::Invalid {
                 key: "ladder",
                 message,
             })?;

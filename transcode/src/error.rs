@@ -15,8 +15,8 @@ pub enum WorkerError {
     Gst(String),
     #[error("packaging failed: {0}")]
     Packager(#[from] lectern_packager::PackagerError),
-    #[error("the catalog at {url} refused or failed: {message}")]
-    Catalog { url: String, message: String },
+    #[error(transparent)]
+    Catalog(#[from] lectern_client::ApiError),
 }
 
 impl From<gst::glib::BoolError> for WorkerError {
