@@ -31,6 +31,23 @@ where
         .map_err(Box::new)?)
 }
 
+/// Checks the two settings every client of the catalog needs: where it is, and the token.
+pub fn check_catalog_access(catalog_url: &str, token: &str) -> Result<(), SettingsError> {
+    if token.is_empty() {
+        return Err(SettingsError::Invalid {
+            key: "token",
+            message: "is empty; set the API token the catalog's admins issued".into(),
+        });
+    }
+    if !catalog_url.starts_with("http://") && !catalog_url.starts_with("https://") {
+        return Err(SettingsError::Invalid {
+            key: "catalog_url",
+            message: "must start with http:// or https://".into(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +57,19 @@ mod tests {
     struct Example {
         name: String,
         count: u32,
+    }
+
+    #[test]
+    fn catalog_access_needs_a_token_and_an_http_url() {
+        assert!(check_catalog_access("http://x", "t").is_ok());
+        assert!(check_catalog_access("http://x", "")
+            .unwrap_err()
+            .to_string()
+            .contains("`token`"));
+        assert!(check_catalog_access("ftp://x", "t")
+            .unwrap_err()
+            .to_string()
+            .contains("`catalog_url`"));
     }
 
     #[test]

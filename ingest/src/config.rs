@@ -1,7 +1,7 @@
 //! The box's settings: a TOML file (`--config`), then `LECTERN_INGEST_*` environment
 //! variables (`__` between nested keys), checked once at start.
 
-use lectern_client::{load_settings, SettingsError};
+use lectern_client::{check_catalog_access, load_settings, SettingsError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -64,15 +64,7 @@ impl Config {
                 message: message.to_owned(),
             })
         };
-        if self.token.is_empty() {
-            return invalid(
-                "token",
-                "is empty; set the box's API token from the catalog",
-            );
-        }
-        if !self.catalog_url.starts_with("http://") && !self.catalog_url.starts_with("https://") {
-            return invalid("catalog_url", "must start with http:// or https://");
-        }
+        check_catalog_access(&self.catalog_url, &self.token)?;
         if !(2..=60).contains(&self.chunk_seconds) {
             return invalid("chunk_seconds", "must be between 2 and 60");
         }

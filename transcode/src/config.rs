@@ -2,7 +2,7 @@
 //! variables (`__` between nested keys), checked once at start.
 
 use crate::ladder::Rung;
-use lectern_client::{load_settings, SettingsError};
+use lectern_client::{check_catalog_access, load_settings, SettingsError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -71,15 +71,7 @@ impl Config {
                 message: message.to_owned(),
             })
         };
-        if self.token.is_empty() {
-            return invalid(
-                "token",
-                "is empty; set the worker's API token from the catalog",
-            );
-        }
-        if !self.catalog_url.starts_with("http://") && !self.catalog_url.starts_with("https://") {
-            return invalid("catalog_url", "must start with http:// or https://");
-        }
+        check_catalog_access(&self.catalog_url, &self.token)?;
         if !(1..=10).contains(&self.segment_seconds) {
             return invalid("segment_seconds", "must be between 1 and 10");
         }
