@@ -17,4 +17,12 @@ pub enum StorageError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("S3 {operation} of {key:?} failed: {message}")]
+    S3 {
+        operation: &'static str,
+        key: String,
+        message: String,
+    },
+    #[error("storage setting `{key}` {message}")]
+    BadSetting { key: &'static str, message: String },
 }

@@ -2,6 +2,8 @@
 //!
 //! - [`keys`]: where every object lives (`lectures/<id>/<version>/<track>/<rung>/<seq>.ts`).
 //! - [`storage`]: the [`Storage`](storage::Storage) trait and its local-directory backend.
+//! - [`s3`]: [`S3Storage`](s3::S3Storage), the same trait over any S3-compatible bucket,
+//!   with presigned GET URLs for viewers.
 //! - [`playlist`]: pure m3u8-rs rendering of master and media playlists, shared with the
 //!   catalog, which renders the playlists a viewer receives from its own rows.
 //! - [`packager`]: the [`Packager`](packager::Packager) a worker feeds segments to; it stores
@@ -11,8 +13,12 @@ pub mod error;
 pub mod keys;
 pub mod packager;
 pub mod playlist;
+pub mod s3;
 pub mod storage;
+#[cfg(feature = "test-server")]
+pub mod test_server;
 
 pub use error::StorageError;
 pub use packager::{Packager, PackagerError, ReportError, Reporter, Segment};
+pub use s3::{S3Settings, S3Storage};
 pub use storage::{LocalDir, Storage};

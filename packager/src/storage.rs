@@ -1,10 +1,11 @@
 //! Object storage behind one small trait. The local directory is the embedded default;
-//! S3 comes with the transcode issue.
+//! [`S3Storage`](crate::s3::S3Storage) keeps objects in any S3-compatible bucket.
 
 use crate::error::StorageError;
 use async_trait::async_trait;
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Where segments and playlists are kept. Keys are `/`-separated relative paths built by
 /// [`crate::keys`]; segments are written once and never changed.
@@ -20,6 +21,28 @@ pub trait Storage: Send + Sync + 'static {
     /// The file that holds `key`, when this backend keeps objects as local files (so the
     /// catalog can serve byte ranges straight from disk).
     fn local_path(&self, key: &str) -> Option<PathBuf>;
+
+    /// A URL that fetches `key` with a plain GET for `lifetime`, when this backend can hand
+    /// out such URLs (S3); `None` when objects are served some other way (local files).
+    async fn presigned_get(
+        &self,
+        key: &str,
+        lifetime: Duration,
+    ) -> Result<Option<String>, StorageError> {
+        let _ = (key, lifetime);
+        Ok(None)
+    }
+}
+
+/// The `Cache-Control` an object is stored with. Segments (and raw chunks) are written once
+/// and never change; playlists change with every segment until the lecture ends, and a
+/// cached live playlist would freeze a viewer, so they are never cached.
+pub fn cache_control_for(key: &str) -> &'static str {
+    if key.ends_with(".m3u8") {
+        "no-store"
+    } else {
+        "private, max-age=31536000, immutable"
+    }
 }
 
 /// Objects as files below a directory.
@@ -93,6 +116,22 @@ impl Storage for LocalDir {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn playlists_are_never_cached_and_segments_forever() {
+        assert_eq!(
+            cache_control_for("lectures/a/v1/presenter/master.m3u8"),
+            "no-store"
+        );
+        assert_eq!(
+            cache_control_for("lectures/a/v1/presenter/720p/index.m3u8"),
+            "no-store"
+        );
+        assert_eq!(
+            cache_control_for("lectures/a/v1/presenter/720p/3.ts"),
+            "private, max-age=31536000, immutable"
+        );
+    }
 
     #[tokio::test]
     async fn local_dir_round_trips_and_reports_absence() {

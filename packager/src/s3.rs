@@ -1,0 +1,433 @@
+//! [`S3Storage`]: objects in an S3 bucket through aws-sdk-s3. Any S3-compatible store works
+//! (AWS, MinIO, Garage, Ceph): the endpoint, region and addressing style are settings, and
+//! nothing is read from the process's AWS environment or profile files.
+//!
+//! This is the one S3 client wrapper of Lectern: explicit endpoint and credentials, explicit
+//! connect and operation timeouts, errors formatted with their whole cause chain
+//! ([`DisplayErrorContext`]) and naming the key.
+
+use crate::error::StorageError;
+use crate::storage::{cache_control_for, Storage};
+use async_trait::async_trait;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{
+    Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// S3 allows no part but the last below this size.
+pub const MIN_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// Where the bucket is and how to reach it. Shared by the worker (uploads) and the catalog
+/// (presigned GETs), so both read the same keys.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct S3Settings {
+    /// The store's base URL, e.g. `https://s3.eu-central-1.amazonaws.com` or
+    /// `http://127.0.0.1:3900`. HTTPS needs the `rustls` feature.
+    pub endpoint: String,
+    /// The signing region (`us-east-1` for most self-hosted stores; Garage uses `garage`).
+    pub region: String,
+    /// The bucket every object goes to; it is private and must exist.
+    pub bucket: String,
+    /// The access key id the requests are signed with.
+    pub access_key_id: String,
+    /// The secret that goes with `access_key_id`; never printed.
+    pub secret_access_key: String,
+    /// `true`: `http://host/bucket/key` (MinIO, Garage, Ceph without wildcard DNS);
+    /// `false`: `http://bucket.host/key` (AWS).
+    pub path_style: bool,
+    /// How long establishing a connection may take, in seconds.
+    pub connect_timeout_secs: u64,
+    /// How long one whole operation (all its retries) may take, in seconds.
+    pub operation_timeout_secs: u64,
+    /// Objects larger than this many bytes are uploaded in parts.
+    pub multipart_threshold_bytes: usize,
+    /// The size of each part of a multipart upload (at least 5 MiB on real S3).
+    pub part_size_bytes: usize,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: String::new(),
+            region: "us-east-1".into(),
+            bucket: String::new(),
+            access_key_id: String::new(),
+            secret_access_key: String::new(),
+            path_style: true,
+            connect_timeout_secs: 5,
+            operation_timeout_secs: 60,
+            multipart_threshold_bytes: 16 * 1024 * 1024,
+            part_size_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .field("path_style", &self.path_style)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("operation_timeout_secs", &self.operation_timeout_secs)
+            .field("multipart_threshold_bytes", &self.multipart_threshold_bytes)
+            .field("part_size_bytes", &self.part_size_bytes)
+            .finish()
+    }
+}
+
+impl S3Settings {
+    /// Checks every setting; the error names the setting (`endpoint`, `bucket`, …) so the
+    /// caller can prefix its own section name.
+    pub fn validate(&self) -> Result<(), StorageError> {
+        let invalid = |key: &'static str, message: &str| {
+            Err(StorageError::BadSetting {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        let https = self.endpoint.starts_with("https://");
+        if !https && !self.endpoint.starts_with("http://") {
+            return invalid("endpoint", "must start with http:// or https://");
+        }
+        if https && !cfg!(feature = "rustls") {
+            return invalid(
+                "endpoint",
+                "is https:// but this build has no TLS; build with the `rustls` feature",
+            );
+        }
+        if self.region.is_empty() {
+            return invalid("region", "is empty");
+        }
+        if self.bucket.is_empty() {
+            return invalid("bucket", "is empty");
+        }
+        if self.access_key_id.is_empty() {
+            return invalid("access_key_id", "is empty");
+        }
+        if self.secret_access_key.is_empty() {
+            return invalid("secret_access_key", "is empty");
+        }
+        if self.connect_timeout_secs == 0 {
+            return invalid("connect_timeout_secs", "must be at least 1");
+        }
+        if self.operation_timeout_secs == 0 {
+            return invalid("operation_timeout_secs", "must be at least 1");
+        }
+        if self.part_size_bytes < MIN_PART_SIZE {
+            return invalid("part_size_bytes", "must be at least 5 MiB (5242880)");
+        }
+        if self.multipart_threshold_bytes < self.part_size_bytes {
+            return invalid(
+                "multipart_threshold_bytes",
+                "must be at least part_size_bytes",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Objects in one S3 bucket. Cheap to clone (the SDK client is shared).
+#[derive(Debug, Clone)]
+pub struct S3Storage {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    multipart_threshold: usize,
+    part_size: usize,
+}
+
+impl S3Storage {
+    /// A client for the bucket in `settings`, after [`S3Settings::validate`]. Nothing is sent
+    /// until the first operation; see [`S3Storage::check`].
+    pub fn new(settings: &S3Settings) -> Result<S3Storage, StorageError> {
+        settings.validate()?;
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
+            .operation_timeout(Duration::from_secs(settings.operation_timeout_secs))
+            .build();
+        let credentials = Credentials::new(
+            &settings.access_key_id,
+            &settings.secret_access_key,
+            None,
+            None,
+            "lectern-settings",
+        );
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .http_client(http_client())
+            .endpoint_url(settings.endpoint.trim_end_matches('/'))
+            .region(Region::new(settings.region.clone()))
+            .credentials_provider(credentials)
+            .force_path_style(settings.path_style)
+            .timeout_config(timeouts)
+            // Checksums only where S3 requires them: several S3-compatible stores refuse the
+            // newer default (CRC trailers on every upload).
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+            .build();
+        Ok(S3Storage {
+            client: aws_sdk_s3::Client::from_conf(config),
+            bucket: settings.bucket.clone(),
+            multipart_threshold: settings.multipart_threshold_bytes,
+            part_size: settings.part_size_bytes,
+        })
+    }
+
+    /// The bucket this storage writes to.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Asks the store whether the bucket exists and the credentials may use it.
+    pub async fn check(&self) -> Result<(), StorageError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| s3_error("HeadBucket", &self.bucket, e))?;
+        Ok(())
+    }
+
+    /// A URL that fetches `key` with a plain GET until `lifetime` has passed, with no other
+    /// credentials. The URL is signed locally; nothing is sent to the store.
+    pub async fn presign_get(&self, key: &str, lifetime: Duration) -> Result<String, StorageError> {
+        let config = PresigningConfig::expires_in(lifetime).map_err(|e| StorageError::S3 {
+            operation: "presign GetObject",
+            key: key.to_owned(),
+            message: DisplayErrorContext(&e).to_string(),
+        })?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| s3_error("presign GetObject", key, e))?;
+        Ok(request.uri().to_owned())
+    }
+
+    async fn put_multipart(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control(cache_control_for(key))
+            .send()
+            .await
+            .map_err(|e| s3_error("CreateMultipartUpload", key, e))?;
+        let upload_id = upload.upload_id().ok_or_else(|| StorageError::S3 {
+            operation: "CreateMultipartUpload",
+            key: key.to_owned(),
+            message: "the store answered without an upload id".into(),
+        })?;
+        match self.upload_parts(key, upload_id, &body).await {
+            Ok(parts) => self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| s3_error("CompleteMultipartUpload", key, e)),
+            Err(e) => {
+                // Parts of an abandoned upload are billed until aborted.
+                if let Err(abort) = self
+                    .client
+                    .abort_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .send()
+                    .await
+                {
+                    tracing::warn!(key, error = %DisplayErrorContext(&abort), "aborting a failed multipart upload failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn upload_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        body: &Bytes,
+    ) -> Result<Vec<CompletedPart>, StorageError> {
+        let mut parts = Vec::new();
+        for (index, start) in (0..body.len()).step_by(self.part_size).enumerate() {
+            let number = i32::try_from(index + 1).map_err(|_| StorageError::S3 {
+                operation: "UploadPart",
+                key: key.to_owned(),
+                message: "more parts than S3 allows".into(),
+            })?;
+            let end = (start + self.part_size).min(body.len());
+            let part = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(number)
+                .body(ByteStream::from(body.slice(start..end)))
+                .send()
+                .await
+                .map_err(|e| s3_error("UploadPart", key, e))?;
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(part.e_tag().map(str::to_owned))
+                    .build(),
+            );
+        }
+        Ok(parts)
+    }
+}
+
+#[async_trait]
+impl Storage for S3Storage {
+    #[tracing::instrument(skip(self, body), fields(bucket = %self.bucket, bytes = body.len()))]
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StorageError> {
+        if body.len() > self.multipart_threshold {
+            return self.put_multipart(key, body, content_type).await;
+        }
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control(cache_control_for(key))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| s3_error("PutObject", key, e))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
+        let response = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(s3_error("GetObject", key, e)),
+        };
+        let body = response
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::S3 {
+                operation: "GetObject",
+                key: key.to_owned(),
+                message: format!("reading the body: {}", DisplayErrorContext(&e)),
+            })?;
+        Ok(Some(body.into_bytes()))
+    }
+
+    fn local_path(&self, _key: &str) -> Option<PathBuf> {
+        None
+    }
+
+    async fn presigned_get(
+        &self,
+        key: &str,
+        lifetime: Duration,
+    ) -> Result<Option<String>, StorageError> {
+        self.presign_get(key, lifetime).await.map(Some)
+    }
+}
+
+/// The HTTP client: plain HTTP always, HTTPS (rustls with ring, the system's roots) with
+/// the `rustls` feature.
+fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    #[cfg(feature = "rustls")]
+    {
+        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https()
+    }
+    #[cfg(not(feature = "rustls"))]
+    {
+        aws_smithy_http_client::Builder::new().build_http()
+    }
+}
+
+/// A failed SDK call as one readable line: the store's error code, message and HTTP status
+/// for a refusal, the cause chain for a transport failure (connect refused, timeout). The
+/// full [`DisplayErrorContext`], with the raw response, goes to the debug log.
+fn s3_error<E>(operation: &'static str, key: &str, error: SdkError<E, HttpResponse>) -> StorageError
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    tracing::debug!(operation, key, error = %DisplayErrorContext(&error), "S3 request failed");
+    let message = match &error {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                _ => format!("{} (HTTP {status})", error_chain(e)),
+            }
+        }
+        other => error_chain(other),
+    };
+    StorageError::S3 {
+        operation,
+        key: key.to_owned(),
+        message,
+    }
+}
+
+/// `outer: inner: innermost`, each cause once.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
