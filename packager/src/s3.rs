@@ -152,7 +152,7 @@ pub struct S3Storage {
 
 impl S3Storage {
     /// A client for the bucket in `settings`, after [`S3Settings::validate`]. Nothing is sent
-    /// until the first operation; see [`S3Storage::check`].
+    /// until the first operation; [`Storage::check`] asks the store.
     pub fn new(settings: &S3Settings) -> Result<S3Storage, StorageError> {
         settings.validate()?;
         let timeouts = TimeoutConfig::builder()
@@ -190,17 +190,6 @@ impl S3Storage {
     /// The bucket this storage writes to.
     pub fn bucket(&self) -> &str {
         &self.bucket
-    }
-
-    /// Asks the store whether the bucket exists and the credentials may use it.
-    pub async fn check(&self) -> Result<(), StorageError> {
-        self.client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .map_err(|e| s3_error("HeadBucket", &self.bucket, e))?;
-        Ok(())
     }
 
     /// A URL that fetches `key` with a plain GET until `lifetime` has passed, with no other
@@ -363,6 +352,17 @@ impl Storage for S3Storage {
 
     fn local_path(&self, _key: &str) -> Option<PathBuf> {
         None
+    }
+
+    /// Asks the store whether the bucket exists and the credentials may use it.
+    async fn check(&self) -> Result<(), StorageError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| s3_error("HeadBucket", &self.bucket, e))?;
+        Ok(())
     }
 
     async fn presigned_get(

@@ -22,6 +22,13 @@ pub trait Storage: Send + Sync + 'static {
     /// catalog can serve byte ranges straight from disk).
     fn local_path(&self, key: &str) -> Option<PathBuf>;
 
+    /// Whether the storage can be used: the bucket answers to these credentials, the
+    /// directory can be created. Workers call it at start to report a misconfiguration
+    /// before the first lecture rather than at its first segment.
+    async fn check(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+
     /// A URL that fetches `key` with a plain GET for `lifetime`, when this backend can hand
     /// out such URLs (S3); `None` when objects are served some other way (local files).
     async fn presigned_get(
@@ -110,6 +117,15 @@ impl Storage for LocalDir {
 
     fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.path(key).ok()
+    }
+
+    async fn check(&self) -> Result<(), StorageError> {
+        tokio::fs::create_dir_all(&self.root)
+            .await
+            .map_err(|source| StorageError::Write {
+                path: self.root.clone(),
+                source,
+            })
     }
 }
 

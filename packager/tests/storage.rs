@@ -65,6 +65,31 @@ async fn objects_round_trip_and_absence_is_none_on_every_backend() {
 }
 
 #[tokio::test]
+async fn a_reachable_backend_passes_its_check() {
+    for (name, store, _keep) in backends().await {
+        store
+            .check()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_missing_bucket_fails_the_check_naming_it() {
+    let server = S3TestServer::start().await.unwrap();
+    let store = S3Storage::new(&S3Settings {
+        bucket: "no-such-bucket".into(),
+        ..server.settings()
+    })
+    .unwrap();
+    let err = store.check().await.unwrap_err().to_string();
+    assert!(
+        err.contains("HeadBucket") && err.contains("no-such-bucket"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn only_s3_hands_out_presigned_urls_and_only_local_has_paths() {
     for (name, store, _keep) in backends().await {
         let key = "lectures/l1/v1/presenter/360p/0.ts";

@@ -3,9 +3,11 @@
 
 use crate::ladder::Rung;
 use lectern_client::{check_catalog_access, load_settings, SettingsError};
+use lectern_packager::{LocalDir, S3Settings, S3Storage, Storage, StorageError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Everything the worker needs to know.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,8 +20,11 @@ pub struct Config {
     pub srt_listen: SocketAddr,
     /// The `srt://host:port` capture boxes are told to push to; defaults to `srt_listen`.
     pub srt_advertise: Option<String>,
-    /// The local storage directory segments and playlists are written to.
+    /// The local storage directory segments and playlists are written to when
+    /// `storage.kind` is `local`.
     pub storage_dir: PathBuf,
+    /// Which storage segments and playlists go to: `[storage]`.
+    pub storage: StorageConfig,
     /// Target segment length in seconds; every rung cuts at these instants.
     pub segment_seconds: u32,
     /// The frame rate every rung is encoded at.
@@ -36,6 +41,7 @@ impl Default for Config {
             srt_listen: "127.0.0.1:9000".parse().expect("a valid address"),
             srt_advertise: None,
             storage_dir: PathBuf::from(".lectern/storage"),
+            storage: StorageConfig::default(),
             segment_seconds: 2,
             frame_rate: 30,
             ladder: vec![
@@ -87,7 +93,21 @@ impl Config {
                 message,
             })?;
         }
+        if self.storage.kind == StorageKind::S3 {
+            self.storage.s3.validate().map_err(storage_setting_error)?;
+        }
         Ok(())
+    }
+
+    /// The storage the settings select: the directory `storage_dir`, or the S3 bucket of
+    /// `[storage]`.
+    pub fn open_storage(&self) -> Result<Arc<dyn Storage>, SettingsError> {
+        Ok(match self.storage.kind {
+            StorageKind::Local => Arc::new(LocalDir::new(&self.storage_dir)),
+            StorageKind::S3 => {
+                Arc::new(S3Storage::new(&self.storage.s3).map_err(storage_setting_error)?)
+            }
+        })
     }
 
     /// The SRT URL capture boxes push to.
@@ -95,6 +115,69 @@ impl Config {
         self.srt_advertise
             .clone()
             .unwrap_or_else(|| format!("srt://{}", self.srt_listen))
+    }
+}
+
+/// Where segments and playlists go. In TOML:
+///
+/// ```toml
+/// [storage]
+/// kind = "s3"
+/// endpoint = "http://127.0.0.1:3900"
+/// region = "garage"
+/// bucket = "lectern"
+/// access_key_id = "GK…"
+/// # secret_access_key: better from LECTERN_TRANSCODE_STORAGE__SECRET_ACCESS_KEY
+/// path_style = true
+/// ```
+///
+/// The S3 keys are those of [`S3Settings`]; they are ignored when `kind` is `local`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StorageConfig {
+    /// `local` (the directory `storage_dir`, the default) or `s3`.
+    pub kind: StorageKind,
+    /// The bucket and how to reach it, for `kind = "s3"`.
+    #[serde(flatten)]
+    pub s3: S3Settings,
+}
+
+/// The storage backends a worker can write to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    #[default]
+    Local,
+    S3,
+}
+
+/// An S3 setting's error under its full key (`storage.bucket`).
+fn storage_setting_error(e: StorageError) -> SettingsError {
+    const KEYS: [&str; 10] = [
+        "storage.endpoint",
+        "storage.region",
+        "storage.bucket",
+        "storage.access_key_id",
+        "storage.secret_access_key",
+        "storage.path_style",
+        "storage.connect_timeout_secs",
+        "storage.operation_timeout_secs",
+        "storage.multipart_threshold_bytes",
+        "storage.part_size_bytes",
+    ];
+    match e {
+        StorageError::BadSetting { key, message } => SettingsError::Invalid {
+            key: KEYS
+                .iter()
+                .find(|full| full.strip_prefix("storage.") == Some(key))
+                .copied()
+                .unwrap_or("storage"),
+            message,
+        },
+        other => SettingsError::Invalid {
+            key: "storage",
+            message: other.to_string(),
+        },
     }
 }
 
@@ -139,5 +222,70 @@ mod tests {
         std::fs::write(&file, "token = \"t\"\nframe_rate = \"fast\"\n").unwrap();
         let err = Config::load(Some(&file)).unwrap_err();
         assert!(err.to_string().contains("frame_rate"), "{err}");
+    }
+
+    #[test]
+    fn s3_storage_is_read_from_the_file_and_the_secret_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.toml");
+        std::fs::write(
+            &file,
+            "token = \"t\"\n[storage]\nkind = \"s3\"\nendpoint = \"http://127.0.0.1:3900\"\n\
+             bucket = \"lectern\"\naccess_key_id = \"GK1\"\npath_style = false\n",
+        )
+        .unwrap();
+        // Without the secret the key is named.
+        let err = Config::load(Some(&file)).unwrap_err();
+        assert!(
+            err.to_string().contains("`storage.secret_access_key`"),
+            "{err}"
+        );
+        // The only test that sets this variable; nothing else reads storage secrets.
+        std::env::set_var(
+            "LECTERN_TRANSCODE_STORAGE__SECRET_ACCESS_KEY",
+            "s3cr3t-from-env",
+        );
+        let loaded = Config::load(Some(&file));
+        std::env::remove_var("LECTERN_TRANSCODE_STORAGE__SECRET_ACCESS_KEY");
+        let config = loaded.unwrap();
+        assert_eq!(config.storage.kind, StorageKind::S3);
+        assert_eq!(config.storage.s3.bucket, "lectern");
+        assert_eq!(config.storage.s3.secret_access_key, "s3cr3t-from-env");
+        assert!(!config.storage.s3.path_style);
+        assert_eq!(config.storage.s3.connect_timeout_secs, 5, "defaults stay");
+        assert!(config
+            .open_storage()
+            .unwrap()
+            .local_path("a/b.ts")
+            .is_none());
+    }
+
+    #[test]
+    fn local_storage_is_the_default_and_uses_storage_dir() {
+        let config = Config {
+            storage_dir: PathBuf::from("/srv/lectern"),
+            ..with_token()
+        };
+        assert_eq!(config.storage.kind, StorageKind::Local);
+        config.validate().unwrap();
+        assert_eq!(
+            config.open_storage().unwrap().local_path("a/b.ts"),
+            Some(PathBuf::from("/srv/lectern/a/b.ts"))
+        );
+    }
+
+    #[test]
+    fn a_bad_s3_setting_names_its_full_key() {
+        let mut config = with_token();
+        config.storage.kind = StorageKind::S3;
+        config.storage.s3 = S3Settings {
+            endpoint: "s3.example.org".into(),
+            bucket: "b".into(),
+            access_key_id: "a".into(),
+            secret_access_key: "s".into(),
+            ..S3Settings::default()
+        };
+        let err = config.validate().unwrap_err();
+        assert!(err.to_string().contains("`storage.endpoint`"), "{err}");
     }
 }

@@ -17,6 +17,8 @@ pub enum WorkerError {
     Packager(#[from] lectern_packager::PackagerError),
     #[error(transparent)]
     Catalog(#[from] lectern_client::ApiError),
+    #[error(transparent)]
+    Settings(#[from] lectern_client::SettingsError),
 }
 
 impl From<gst::glib::BoolError> for WorkerError {

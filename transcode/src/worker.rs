@@ -5,7 +5,7 @@ use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
 use crate::live::session::{self, Outcome};
-use lectern_packager::{LocalDir, Storage};
+use lectern_packager::Storage;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,14 @@ impl Worker {
         let srt_url = config.advertised_srt_url();
         catalog.register(&srt_url).await?;
         tracing::info!(%srt_url, catalog = %config.catalog_url, "registered with the catalog");
-        let storage: Arc<dyn Storage> = Arc::new(LocalDir::new(&config.storage_dir));
+        let storage = config.open_storage()?;
+        match storage.check().await {
+            Ok(()) => tracing::info!(kind = ?config.storage.kind, "storage is ready"),
+            // A store that is down now may be back by the first segment.
+            Err(e) => {
+                tracing::warn!(error = %e, "storage is not usable yet; check the [storage] settings if this persists")
+            }
+        }
         Ok(Worker {
             config,
             catalog,
