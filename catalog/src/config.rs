@@ -9,6 +9,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::store::{DatabaseKind, UnsupportedUrl};
+
 /// The prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "LECTERN_CATALOG_";
 
@@ -20,7 +22,8 @@ pub struct Config {
     /// bound listener; `main` binds it.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// sqlx database URL, e.g. `sqlite://.lectern/catalog.db?mode=rwc`.
+    /// sqlx database URL; its scheme picks the database: `sqlite://.lectern/catalog.db?mode=rwc`
+    /// (embedded, the default) or `postgres://user:password@host:5432/lectern` (production).
     #[serde(default = "default_database_url")]
     pub database_url: String,
     /// The local storage directory the workers write lectures to (packager `LocalDir`).
@@ -68,6 +71,9 @@ pub enum ConfigError {
     /// A key is missing or has a bad value (figment's message names the key).
     #[error("configuration: {0}")]
     Invalid(Box<figment::Error>),
+    /// `database_url` names a database the catalog does not run on.
+    #[error("configuration: {0}")]
+    UnsupportedDatabase(UnsupportedUrl),
     /// `demo.seed` is on but a demo token is missing.
     #[error("configuration: demo.seed is true but key {key} is not set")]
     MissingDemoToken { key: &'static str },
@@ -120,6 +126,7 @@ impl Config {
     /// Extracts and checks a configuration from any figment.
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
         let config: Config = figment.extract()?;
+        DatabaseKind::from_url(&config.database_url).map_err(ConfigError::UnsupportedDatabase)?;
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {

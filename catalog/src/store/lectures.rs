@@ -1,12 +1,15 @@
-//! Capture boxes (agents), transcode workers, lectures, renditions and segments.
+//! Capture boxes (agents), transcode workers, lectures, renditions and segments: the
+//! domain types both backends return, and the decisions that are not SQL (a lecture's
+//! default title, which rendition measures a lecture).
 
 use chrono::{DateTime, Duration, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::LectureState;
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::people::{role_str, User, COURSE_VISIBLE};
-use super::{new_id, parse_opt_ts, parse_ts, ts, Store, StoreError};
+use super::database::{Database, NewLecture};
+use super::people::User;
+use super::{new_id, Store, StoreError};
 
 /// A worker counts as available for live sessions this long after it last registered.
 pub const WORKER_FRESH_FOR: Duration = Duration::seconds(60);
@@ -26,42 +29,8 @@ pub struct LectureRow {
     pub media_version: String,
 }
 
-#[derive(sqlx::FromRow)]
-struct RawLecture {
-    id: String,
-    course_id: String,
-    room_id: Option<String>,
-    title: String,
-    state: String,
-    main_track: Option<String>,
-    started_at: Option<String>,
-    ended_at: Option<String>,
-    error: Option<String>,
-    media_version: String,
-}
-
-impl TryFrom<RawLecture> for LectureRow {
-    type Error = StoreError;
-    fn try_from(r: RawLecture) -> Result<LectureRow, StoreError> {
-        Ok(LectureRow {
-            state: parse_state(&r.state)?,
-            started_at: parse_opt_ts(r.started_at)?,
-            ended_at: parse_opt_ts(r.ended_at)?,
-            id: r.id,
-            course_id: r.course_id,
-            room_id: r.room_id,
-            title: r.title,
-            main_track: r.main_track,
-            error: r.error,
-            media_version: r.media_version,
-        })
-    }
-}
-
-const LECTURE_COLUMNS: &str = "l.id, l.course_id, l.room_id, l.title, l.state, l.main_track, \
-     l.started_at, l.ended_at, l.error, l.media_version";
-
-fn state_str(state: LectureState) -> &'static str {
+/// A lecture state's text in the `lectures.state` column.
+pub(super) fn state_str(state: LectureState) -> &'static str {
     match state {
         LectureState::Scheduled => "scheduled",
         LectureState::Capturing => "capturing",
@@ -71,7 +40,7 @@ fn state_str(state: LectureState) -> &'static str {
     }
 }
 
-fn parse_state(text: &str) -> Result<LectureState, StoreError> {
+pub(super) fn parse_state(text: &str) -> Result<LectureState, StoreError> {
     [
         LectureState::Scheduled,
         LectureState::Capturing,
@@ -112,8 +81,9 @@ impl LectureMedia {
     }
 }
 
+/// A rendition as both backends select it (integers are 64-bit on both).
 #[derive(sqlx::FromRow)]
-struct RawRendition {
+pub(super) struct RawRendition {
     track: String,
     rung: String,
     width: i64,
@@ -167,21 +137,10 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
-impl From<sqlx::Error> for StartError {
-    fn from(e: sqlx::Error) -> Self {
-        StartError::Store(e.into())
-    }
-}
-
 impl Store {
     /// The capture box with this token hash.
     pub async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT id, room_id FROM agents WHERE token_hash = ?1")
-                .bind(token_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|(id, room_id)| Agent { id, room_id }))
+        on_backend!(self, db => db.agent_by_token_hash(token_hash))
     }
 
     /// The worker with this token hash.
@@ -189,11 +148,7 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<Option<Worker>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM workers WHERE token_hash = ?1")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|(id,)| Worker { id }))
+        on_backend!(self, db => db.worker_by_token_hash(token_hash))
     }
 
     /// Records that `worker` is up and takes live sessions at `srt_url` (also the heartbeat).
@@ -204,25 +159,12 @@ impl Store {
         srt_url: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET srt_url = ?2, last_seen = ?3 WHERE id = ?1")
-            .bind(worker_id)
-            .bind(srt_url)
-            .bind(ts(now))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        on_backend!(self, db => db.register_worker(worker_id, srt_url, now))
     }
 
     /// The worker seen most recently, if within [`WORKER_FRESH_FOR`].
     pub async fn live_worker(&self, now: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, srt_url FROM workers WHERE srt_url IS NOT NULL AND last_seen >= ?1 \
-             ORDER BY last_seen DESC LIMIT 1",
-        )
-        .bind(ts(now - WORKER_FRESH_FOR))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|(worker_id, srt_url)| LiveWorker { worker_id, srt_url }))
+        on_backend!(self, db => db.live_worker(now - WORKER_FRESH_FOR))
     }
 
     /// Creates a `capturing` lecture in the room's default course. `title` defaults to
@@ -235,30 +177,22 @@ impl Store {
         main_track: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<String, StartError> {
-        let course: Option<(String, String)> = sqlx::query_as(
-            "SELECT c.id, c.code FROM rooms r JOIN courses c ON c.id = r.default_course_id WHERE r.id = ?1",
-        )
-        .bind(&agent.room_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let course = on_backend!(self, db => db.room_default_course(&agent.room_id))?;
         let (course_id, code) = course.ok_or(StartError::NoCourse)?;
         let title = match title.map(str::trim) {
             Some(t) if !t.is_empty() => t.to_owned(),
             _ => format!("{code} lecture, {}", now.format("%-d %b %Y %H:%M")),
         };
         let id = new_id();
-        sqlx::query(
-            "INSERT INTO lectures (id, course_id, room_id, title, state, main_track, created_at, started_at) \
-             VALUES (?1, ?2, ?3, ?4, 'capturing', ?5, ?6, ?6)",
-        )
-        .bind(&id)
-        .bind(&course_id)
-        .bind(&agent.room_id)
-        .bind(&title)
-        .bind(main_track)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
+        let lecture = NewLecture {
+            id: &id,
+            course_id: &course_id,
+            room_id: &agent.room_id,
+            title: &title,
+            main_track,
+            now,
+        };
+        on_backend!(self, db => db.insert_lecture(&lecture))?;
         Ok(id)
     }
 
@@ -271,24 +205,7 @@ impl Store {
         lecture_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM lectures WHERE id = ?1 AND room_id = ?2")
-                .bind(lecture_id)
-                .bind(&agent.room_id)
-                .fetch_optional(&self.pool)
-                .await?;
-        if found.is_none() {
-            return Ok(false);
-        }
-        sqlx::query(
-            "UPDATE lectures SET state = 'processing', ended_at = COALESCE(ended_at, ?2) \
-             WHERE id = ?1 AND state IN ('scheduled', 'capturing')",
-        )
-        .bind(lecture_id)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(true)
+        on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))
     }
 
     /// The worker closed the lecture: `ready`, or `failed` with `error`. False when the
@@ -305,27 +222,12 @@ impl Store {
         } else {
             LectureState::Ready
         };
-        let done = sqlx::query(
-            "UPDATE lectures SET state = ?2, error = ?3, ended_at = COALESCE(ended_at, ?4) WHERE id = ?1",
-        )
-        .bind(lecture_id)
-        .bind(state_str(state))
-        .bind(error)
-        .bind(ts(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))
     }
 
     /// A lecture by id, whoever asks (media and worker paths; their tokens decide access).
     pub async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError> {
-        let row: Option<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.id = ?1"
-        ))
-        .bind(lecture_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(LectureRow::try_from).transpose()
+        on_backend!(self, db => db.lecture(lecture_id))
     }
 
     /// A lecture, if `user` may see its course.
@@ -335,43 +237,17 @@ impl Store {
         user: &User,
         lecture_id: &str,
     ) -> Result<Option<LectureRow>, StoreError> {
-        let row: Option<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l JOIN courses c ON c.id = l.course_id \
-             WHERE {COURSE_VISIBLE} AND l.id = ?4"
-        ))
-        .bind(&user.institute_id)
-        .bind(role_str(user.role))
-        .bind(&user.id)
-        .bind(lecture_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(LectureRow::try_from).transpose()
+        on_backend!(self, db => db.visible_lecture(user, lecture_id))
     }
 
     /// The lectures of a course, newest first. The caller has checked the course is visible.
     pub async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError> {
-        let rows: Vec<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.course_id = ?1 \
-             ORDER BY COALESCE(l.started_at, l.created_at) DESC, l.id"
-        ))
-        .bind(course_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(LectureRow::try_from).collect()
+        on_backend!(self, db => db.course_lectures(course_id))
     }
 
     /// What `lecture` has to play and how long its main track is.
     pub async fn lecture_media(&self, lecture: &LectureRow) -> Result<LectureMedia, StoreError> {
-        let rows: Vec<RawRendition> = sqlx::query_as(
-            "SELECT r.track, r.rung, r.width, r.height, r.bandwidth, r.codecs, r.frame_rate \
-             FROM renditions r WHERE r.lecture_id = ?1 AND EXISTS (SELECT 1 FROM segments s \
-             WHERE s.lecture_id = r.lecture_id AND s.track = r.track AND s.rung = r.rung) \
-             ORDER BY r.rowid",
-        )
-        .bind(&lecture.id)
-        .fetch_all(&self.pool)
-        .await?;
-        let renditions: Vec<RenditionReport> = rows.into_iter().map(Into::into).collect();
+        let renditions = on_backend!(self, db => db.playable_renditions(&lecture.id))?;
         let main_track = lecture
             .main_track
             .clone()
@@ -383,16 +259,7 @@ impl Store {
             .max_by_key(|r| (r.height, r.bandwidth));
         let duration_seconds = match top {
             Some(r) => {
-                let (sum,): (f64,) = sqlx::query_as(
-                    "SELECT COALESCE(SUM(duration), 0.0) FROM segments \
-                     WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3",
-                )
-                .bind(&lecture.id)
-                .bind(&r.track)
-                .bind(&r.rung)
-                .fetch_one(&self.pool)
-                .await?;
-                sum
+                on_backend!(self, db => db.rendition_duration(&lecture.id, &r.track, &r.rung))?
             }
             None => 0.0,
         };
@@ -413,22 +280,7 @@ impl Store {
         if self.lecture(lecture_id).await?.is_none() {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO renditions (lecture_id, track, rung, width, height, bandwidth, codecs, frame_rate) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (lecture_id, track, rung) DO UPDATE SET \
-             width = excluded.width, height = excluded.height, bandwidth = excluded.bandwidth, \
-             codecs = excluded.codecs, frame_rate = excluded.frame_rate",
-        )
-        .bind(lecture_id)
-        .bind(&r.track)
-        .bind(&r.rung)
-        .bind(i64::from(r.width))
-        .bind(i64::from(r.height))
-        .bind(i64::try_from(r.bandwidth).unwrap_or(i64::MAX))
-        .bind(&r.codecs)
-        .bind(r.frame_rate)
-        .execute(&self.pool)
-        .await?;
+        on_backend!(self, db => db.upsert_rendition(lecture_id, r))?;
         Ok(true)
     }
 
@@ -443,20 +295,7 @@ impl Store {
         if self.lecture(lecture_id).await?.is_none() {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO segments (lecture_id, track, rung, sequence, duration, program_date_time, discontinuity, bytes) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
-        )
-        .bind(lecture_id)
-        .bind(&s.track)
-        .bind(&s.rung)
-        .bind(i64::try_from(s.sequence).unwrap_or(i64::MAX))
-        .bind(s.duration)
-        .bind(ts(s.program_date_time))
-        .bind(s.discontinuity)
-        .bind(i64::try_from(s.bytes).unwrap_or(i64::MAX))
-        .execute(&self.pool)
-        .await?;
+        on_backend!(self, db => db.add_segment(lecture_id, s))?;
         Ok(true)
     }
 
@@ -467,26 +306,7 @@ impl Store {
         track: &str,
         rung: &str,
     ) -> Result<Vec<SegmentEntry>, StoreError> {
-        let rows: Vec<(i64, f64, String, bool)> = sqlx::query_as(
-            "SELECT sequence, duration, program_date_time, discontinuity FROM segments \
-             WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3 ORDER BY sequence",
-        )
-        .bind(lecture_id)
-        .bind(track)
-        .bind(rung)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|(sequence, duration, pdt, discontinuity)| {
-                Ok(SegmentEntry {
-                    sequence: u64::try_from(sequence)
-                        .map_err(|_| StoreError::Corrupt("negative sequence".into()))?,
-                    duration,
-                    program_date_time: parse_ts(&pdt)?,
-                    discontinuity,
-                })
-            })
-            .collect()
+        on_backend!(self, db => db.segments(lecture_id, track, rung))
     }
 
     /// True when this segment was reported.
@@ -500,15 +320,31 @@ impl Store {
         let Ok(sequence) = i64::try_from(sequence) else {
             return Ok(false);
         };
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM segments WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3 AND sequence = ?4",
-        )
-        .bind(lecture_id)
-        .bind(track)
-        .bind(rung)
-        .bind(sequence)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
+        on_backend!(self, db => db.segment_exists(lecture_id, track, rung, sequence))
+    }
+}
+
+/// Segment sequences and sizes are `u64` on the wire and `BIGINT`/`INTEGER` (i64) in both
+/// databases; values past `i64::MAX` are clamped (no real stream gets there).
+pub(super) fn clamp_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lecture_states_round_trip_through_their_column_text() {
+        for state in [
+            LectureState::Scheduled,
+            LectureState::Capturing,
+            LectureState::Processing,
+            LectureState::Ready,
+            LectureState::Failed,
+        ] {
+            assert_eq!(parse_state(state_str(state)).unwrap(), state);
+        }
+        assert!(parse_state("lost").is_err());
     }
 }

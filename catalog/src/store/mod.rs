@@ -1,14 +1,35 @@
-//! The store: everything the catalog keeps, described in domain terms. SQL lives only in
-//! this module; handlers never see which database is behind it. SQLite is the embedded
-//! default; PostgreSQL joins behind the same methods in a later issue (design decision 6).
+//! The store: everything the catalog keeps, described in domain terms. Handlers call
+//! [`Store`] and never see which database is behind it (design decision 6):
+//!
+//! - SQLite, the embedded default (`database_url = "sqlite://…"`), in [`sqlite`];
+//! - PostgreSQL for production (`database_url = "postgres://…"`), in [`postgres`].
+//!
+//! Each backend implements the [`Database`](database::Database) trait with its own SQL and
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`); SQL lives nowhere else.
+//! [`Store`] picks the backend from the URL's scheme and forwards to it; the few decisions
+//! that are not SQL (a lecture's default title, which track measures a lecture, the demo
+//! data) are made once, here, for both.
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
 //! - [`seed`]: the idempotent demo data.
 
+/// Runs `$call` on whichever backend `$store` holds, bound as `$db`, and awaits it.
+macro_rules! on_backend {
+    ($store:expr, $db:ident => $call:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($db) => $call.await,
+            $crate::store::Backend::Postgres($db) => $call.await,
+        }
+    };
+}
+
+mod database;
 mod lectures;
 mod people;
+mod postgres;
 mod seed;
+mod sqlite;
 
 pub use lectures::{
     Agent, LectureMedia, LectureRow, LiveWorker, StartError, Worker, WORKER_FRESH_FOR,
@@ -16,13 +37,14 @@ pub use lectures::{
 pub use people::User;
 pub use seed::{DemoSeed, PASSWORD as DEMO_PASSWORD};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use std::str::FromStr;
+use std::fmt;
 
 /// Why the store failed. Handlers turn these into 500s.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// `database_url` names a database the catalog does not support.
+    #[error(transparent)]
+    UnsupportedUrl(#[from] UnsupportedUrl),
     /// The database refused a query or could not be reached.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
@@ -37,79 +59,145 @@ pub enum StoreError {
     Password(String),
 }
 
+/// `database_url` starts with neither `sqlite:` nor `postgres:`. Only the scheme is shown:
+/// the rest of a URL may hold a password.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "database_url must start with sqlite: (embedded) or postgres: (production), \
+     not {scheme:?}"
+)]
+pub struct UnsupportedUrl {
+    /// What stood before the first `:` (the whole value when it has none, cut short).
+    pub scheme: String,
+}
+
+/// The databases the catalog runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    /// SQLite through sqlx: the embedded default, one file.
+    Sqlite,
+    /// PostgreSQL through sqlx: production, shared by catalog replicas.
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// The database a `database_url` names, by its scheme (`sqlite:`, `postgres:` or
+    /// `postgresql:`).
+    pub fn from_url(url: &str) -> Result<DatabaseKind, UnsupportedUrl> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => Ok(DatabaseKind::Sqlite),
+            "postgres" | "postgresql" => Ok(DatabaseKind::Postgres),
+            _ => Err(UnsupportedUrl {
+                scheme: if scheme.is_empty() {
+                    url.chars().take(12).collect()
+                } else {
+                    scheme.to_owned()
+                },
+            }),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DatabaseKind::Sqlite => "SQLite",
+            DatabaseKind::Postgres => "PostgreSQL",
+        })
+    }
+}
+
 /// The catalog's database. Cheap to clone (a pool inside).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    backend: Backend,
+}
+
+/// The backend a [`Store`] forwards to (see [`on_backend!`]).
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(postgres::PostgresDb),
 }
 
 impl Store {
-    /// Connects to `database_url` (`sqlite://path?mode=rwc` or `sqlite::memory:`).
+    /// Connects to `database_url`: `sqlite://path?mode=rwc`, `sqlite::memory:` or
+    /// `postgres://user:password@host:port/database`.
     #[tracing::instrument(skip_all)]
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
-        let options = SqliteConnectOptions::from_str(database_url)?
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
-        if !in_memory {
-            // SQLite creates the file (mode=rwc) but not the directory it lives in.
-            if let Some(dir) = options
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        let backend = match DatabaseKind::from_url(database_url)? {
+            DatabaseKind::Sqlite => Backend::Sqlite(sqlite::SqliteDb::connect(database_url).await?),
+            DatabaseKind::Postgres => {
+                Backend::Postgres(postgres::PostgresDb::connect(database_url).await?)
             }
-        }
-        let pool = if in_memory {
-            // Every connection to `:memory:` is its own database: keep exactly one, forever.
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await?
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
-                .await?
         };
-        Ok(Store { pool })
+        let store = Store { backend };
+        tracing::info!(database = %store.kind(), "database connected");
+        Ok(store)
     }
 
-    /// Brings the schema up to date.
+    /// Which database is behind this store (for logs and tests; handlers do not ask).
+    pub fn kind(&self) -> DatabaseKind {
+        match self.backend {
+            Backend::Sqlite(_) => DatabaseKind::Sqlite,
+            Backend::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    /// Brings the schema up to date with the backend's own migrations.
     #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await?;
-        Ok(())
+        match &self.backend {
+            Backend::Sqlite(db) => db.migrate().await,
+            Backend::Postgres(db) => db.migrate().await,
+        }
     }
 
     /// Closes every connection (at shutdown).
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.close().await,
+        }
     }
 }
 
-/// A new random ID (UUID v4). IDs are not secrets; tokens are.
+/// A new random ID (UUID v4, as text on both databases). IDs are not secrets; tokens are.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Times are stored as fixed-width RFC 3339 UTC text so they also compare as text.
-fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn parse_ts(text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| StoreError::Corrupt(format!("time {text:?}: {e}")))
-}
+    #[test]
+    fn the_url_scheme_picks_the_database() {
+        for (url, kind) in [
+            (
+                "sqlite://.lectern/catalog.db?mode=rwc",
+                DatabaseKind::Sqlite,
+            ),
+            ("sqlite::memory:", DatabaseKind::Sqlite),
+            ("postgres://lectern@db/lectern", DatabaseKind::Postgres),
+            ("postgresql://lectern@db/lectern", DatabaseKind::Postgres),
+            ("PostgreSQL://lectern@db/lectern", DatabaseKind::Postgres),
+        ] {
+            assert_eq!(DatabaseKind::from_url(url).unwrap(), kind, "{url}");
+        }
+    }
 
-fn parse_opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    text.as_deref().map(parse_ts).transpose()
+    #[test]
+    fn another_scheme_is_an_error_naming_the_key_and_not_the_password() {
+        let error = DatabaseKind::from_url("mysql://root:hunter2@db/lectern").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("database_url"), "{message}");
+        assert!(message.contains("\"mysql\""), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+        let message = DatabaseKind::from_url("catalog.db")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("database_url"), "{message}");
+    }
 }

@@ -2,6 +2,9 @@
 //! student and a student of the same institute who is not enrolled, one course, one room
 //! with a capture box, one worker. Seeding twice changes nothing (tokens are updated).
 
+use lectern_wire::api::Role;
+
+use super::database::{Database, NewUser};
 use super::{new_id, Store, StoreError};
 
 /// What the demo seed needs from outside the store.
@@ -21,24 +24,29 @@ pub const PASSWORD: &str = "lectern-demo";
 /// The demo course's code.
 pub const COURSE_CODE: &str = "LEC101";
 
-const USERS: [(&str, &str, &str, Option<&str>); 4] = [
-    ("admin@demo.lectern.test", "Ada Admin", "admin", None),
+/// The demo course's title and term.
+const COURSE_TITLE: &str = "Introduction to Lecture Capture";
+const COURSE_TERM: &str = "2026 Autumn";
+
+/// Email, name, institute role and role in the demo course (if enrolled).
+const USERS: [(&str, &str, Role, Option<Role>); 4] = [
+    ("admin@demo.lectern.test", "Ada Admin", Role::Admin, None),
     (
         "instructor@demo.lectern.test",
         "Ines Instructor",
-        "instructor",
-        Some("instructor"),
+        Role::Instructor,
+        Some(Role::Instructor),
     ),
     (
         "student@demo.lectern.test",
         "Sam Student",
-        "student",
-        Some("student"),
+        Role::Student,
+        Some(Role::Student),
     ),
     (
         "outsider@demo.lectern.test",
         "Olle Outsider",
-        "student",
+        Role::Student,
         None,
     ),
 ];
@@ -47,106 +55,45 @@ impl Store {
     /// Seeds the demo data (idempotent).
     #[tracing::instrument(skip_all)]
     pub async fn seed_demo(&self, seed: &DemoSeed<'_>) -> Result<(), StoreError> {
-        let institute = self
-            .upsert_id(
-                "INSERT INTO institutes (id, name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-                &[INSTITUTE],
-                "SELECT id FROM institutes WHERE name = ?1",
-                &[INSTITUTE],
-            )
-            .await?;
-        let course = self.upsert_id(
-            "INSERT INTO courses (id, institute_id, code, title, term) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT (institute_id, code, term) DO NOTHING",
-            &[&institute, COURSE_CODE, "Introduction to Lecture Capture", "2026 Autumn"],
-            "SELECT id FROM courses WHERE institute_id = ?1 AND code = ?2 AND term = ?3",
-            &[&institute, COURSE_CODE, "2026 Autumn"],
-        )
-        .await?;
+        let institute = on_backend!(self, db => db.ensure_institute(&new_id(), INSTITUTE))?;
+        let course = on_backend!(self, db => db.ensure_course(
+            &new_id(),
+            &institute,
+            COURSE_CODE,
+            COURSE_TITLE,
+            COURSE_TERM
+        ))?;
         for (email, name, role, enrolment) in USERS {
-            let existing: Option<(String,)> =
-                sqlx::query_as("SELECT id FROM users WHERE email = ?1")
-                    .bind(email)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            let user_id = match existing {
-                Some((id,)) => id,
+            let user_id = match on_backend!(self, db => db.user_id_by_email(email))? {
+                Some(id) => id,
                 None => {
                     let id = new_id();
-                    sqlx::query(
-                        "INSERT INTO users (id, institute_id, email, name, password_hash, role) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )
-                    .bind(&id)
-                    .bind(&institute)
-                    .bind(email)
-                    .bind(name)
-                    .bind((seed.hash_password)()?)
-                    .bind(role)
-                    .execute(&self.pool)
-                    .await?;
+                    let user = NewUser {
+                        id: &id,
+                        institute_id: &institute,
+                        email,
+                        name,
+                        password_hash: &(seed.hash_password)()?,
+                        role,
+                    };
+                    on_backend!(self, db => db.insert_user(&user))?;
                     id
                 }
             };
             if let Some(as_role) = enrolment {
-                sqlx::query(
-                    "INSERT INTO enrolments (course_id, user_id, role) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(&course)
-                .bind(&user_id)
-                .bind(as_role)
-                .execute(&self.pool)
-                .await?;
+                on_backend!(self, db => db.ensure_enrolment(&course, &user_id, as_role))?;
             }
         }
-        let room = self.upsert_id(
-            "INSERT INTO rooms (id, institute_id, name, default_course_id) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (institute_id, name) DO UPDATE SET default_course_id = excluded.default_course_id",
-            &[&institute, "Demo Hall", &course],
-            "SELECT id FROM rooms WHERE institute_id = ?1 AND name = ?2",
-            &[&institute, "Demo Hall"],
-        )
-        .await?;
-        sqlx::query(
-            "INSERT INTO agents (id, name, room_id, token_hash) VALUES (?1, 'demo-hall-box', ?2, ?3) \
-             ON CONFLICT (name) DO UPDATE SET room_id = excluded.room_id, token_hash = excluded.token_hash",
-        )
-        .bind(new_id())
-        .bind(&room)
-        .bind(&seed.agent_token_hash)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query(
-            "INSERT INTO workers (id, name, token_hash) VALUES (?1, 'demo-worker', ?2) \
-             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash",
-        )
-        .bind(new_id())
-        .bind(&seed.worker_token_hash)
-        .execute(&self.pool)
-        .await?;
+        let room =
+            on_backend!(self, db => db.ensure_room(&new_id(), &institute, "Demo Hall", &course))?;
+        on_backend!(self, db => db.upsert_agent(
+            &new_id(),
+            "demo-hall-box",
+            &room,
+            &seed.agent_token_hash
+        ))?;
+        on_backend!(self, db => db.upsert_worker(&new_id(), "demo-worker", &seed.worker_token_hash))?;
         tracing::info!("demo data seeded");
         Ok(())
-    }
-
-    /// Runs `insert` with a new id as `?1` and `args` as `?2…`, then returns the id that
-    /// `select` finds with `keys` (the new row or the one already there).
-    async fn upsert_id(
-        &self,
-        insert: &str,
-        args: &[&str],
-        select: &str,
-        keys: &[&str],
-    ) -> Result<String, StoreError> {
-        let mut query = sqlx::query(insert).bind(new_id());
-        for arg in args {
-            query = query.bind(*arg);
-        }
-        query.execute(&self.pool).await?;
-        let mut query = sqlx::query_as::<_, (String,)>(select);
-        for key in keys {
-            query = query.bind(*key);
-        }
-        Ok(query.fetch_one(&self.pool).await?.0)
     }
 }

@@ -1,0 +1,206 @@
+//! What the catalog needs from a database, in domain terms: the contract both backends
+//! implement with their own SQL. [`super::Store`] is the only caller; it adds the decisions
+//! that are the same on every database.
+
+use chrono::{DateTime, Utc};
+use lectern_packager::playlist::SegmentEntry;
+use lectern_wire::api::{Course, LectureState, Role};
+use lectern_wire::worker::{RenditionReport, SegmentReport};
+
+use super::lectures::{Agent, LectureRow, LiveWorker, Worker};
+use super::people::User;
+use super::StoreError;
+
+/// A lecture to insert in state `capturing`, started `now`.
+#[derive(Debug)]
+pub(crate) struct NewLecture<'a> {
+    pub id: &'a str,
+    pub course_id: &'a str,
+    pub room_id: &'a str,
+    pub title: &'a str,
+    pub main_track: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// A user to insert (the demo seed; later, invitations).
+#[derive(Debug)]
+pub(crate) struct NewUser<'a> {
+    pub id: &'a str,
+    pub institute_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+}
+
+/// One database behind the store. Emails compare case-insensitively; times are UTC with
+/// microsecond precision; every "ensure" and "upsert" is idempotent.
+///
+/// The trait is crate-private and only called on concrete backends, so its `async fn`s
+/// need no `Send` bound spelled out: the compiler sees each future's real type.
+pub(crate) trait Database {
+    // People: see `people.rs` for the access rule the visible_* methods apply.
+
+    /// An enabled user by email, with their password hash.
+    async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
+    /// Records a session by the hash of its token.
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The enabled user of an unexpired session.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+    /// Ends a session and sweeps the expired ones.
+    async fn delete_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// The courses `user` may see, by code and term.
+    async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError>;
+    /// One course, if `user` may see it.
+    async fn visible_course(
+        &self,
+        user: &User,
+        course_id: &str,
+    ) -> Result<Option<Course>, StoreError>;
+
+    // Capture boxes and workers.
+
+    /// The capture box with this token hash.
+    async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError>;
+    /// The worker with this token hash.
+    async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>, StoreError>;
+    /// Sets a worker's SRT address and last-seen time.
+    async fn register_worker(
+        &self,
+        worker_id: &str,
+        srt_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The worker with an SRT address seen most recently, at or after `since`.
+    async fn live_worker(&self, since: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError>;
+
+    // Lectures.
+
+    /// The id and code of a room's default course.
+    async fn room_default_course(
+        &self,
+        room_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError>;
+    /// Inserts a `capturing` lecture.
+    async fn insert_lecture(&self, lecture: &NewLecture<'_>) -> Result<(), StoreError>;
+    /// `scheduled`/`capturing` → `processing` for a lecture of `room_id`; false when the
+    /// room has no such lecture (a lecture past capturing is left as it is, and true).
+    async fn stop_lecture(
+        &self,
+        room_id: &str,
+        lecture_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Sets the final state and error; false when the lecture does not exist.
+    async fn finish_lecture(
+        &self,
+        lecture_id: &str,
+        state: LectureState,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// A lecture by id.
+    async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError>;
+    /// A lecture, if `user` may see its course.
+    async fn visible_lecture(
+        &self,
+        user: &User,
+        lecture_id: &str,
+    ) -> Result<Option<LectureRow>, StoreError>;
+    /// A course's lectures, newest first.
+    async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError>;
+    /// The renditions that hold at least one segment, in the order first reported.
+    async fn playable_renditions(
+        &self,
+        lecture_id: &str,
+    ) -> Result<Vec<RenditionReport>, StoreError>;
+    /// The summed segment durations of one rendition (0 without segments).
+    async fn rendition_duration(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+    ) -> Result<f64, StoreError>;
+    /// Adds a rendition or updates it (by lecture, track and rung), keeping its position.
+    async fn upsert_rendition(
+        &self,
+        lecture_id: &str,
+        r: &RenditionReport,
+    ) -> Result<(), StoreError>;
+    /// Adds a segment; one already there (same lecture, track, rung, sequence) is kept.
+    async fn add_segment(&self, lecture_id: &str, s: &SegmentReport) -> Result<(), StoreError>;
+    /// One rendition's segments in sequence order.
+    async fn segments(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+    ) -> Result<Vec<SegmentEntry>, StoreError>;
+    /// True when this segment was reported.
+    async fn segment_exists(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+        sequence: i64,
+    ) -> Result<bool, StoreError>;
+
+    // What the demo seed (and later the admin API) builds with.
+
+    /// The id of the institute with this name, inserted with `new_id` if missing.
+    async fn ensure_institute(&self, new_id: &str, name: &str) -> Result<String, StoreError>;
+    /// The id of the course (institute, code, term), inserted with `new_id` if missing.
+    async fn ensure_course(
+        &self,
+        new_id: &str,
+        institute_id: &str,
+        code: &str,
+        title: &str,
+        term: &str,
+    ) -> Result<String, StoreError>;
+    /// The id of the user with this email, if any.
+    async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, StoreError>;
+    /// Inserts a user.
+    async fn insert_user(&self, user: &NewUser<'_>) -> Result<(), StoreError>;
+    /// Enrols a user in a course as `role` unless already enrolled.
+    async fn ensure_enrolment(
+        &self,
+        course_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<(), StoreError>;
+    /// The id of the room (institute, name), inserted with `new_id` if missing; its default
+    /// course is set either way.
+    async fn ensure_room(
+        &self,
+        new_id: &str,
+        institute_id: &str,
+        name: &str,
+        default_course_id: &str,
+    ) -> Result<String, StoreError>;
+    /// Adds the capture box `name`, or moves it to `room_id` with a new token hash.
+    async fn upsert_agent(
+        &self,
+        new_id: &str,
+        name: &str,
+        room_id: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// Adds the worker `name`, or gives it a new token hash.
+    async fn upsert_worker(
+        &self,
+        new_id: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+}

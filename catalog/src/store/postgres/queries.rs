@@ -1,0 +1,550 @@
+//! The SQL of the PostgreSQL backend.
+
+use chrono::{DateTime, Utc};
+use lectern_packager::playlist::SegmentEntry;
+use lectern_wire::api::{Course, LectureState, Role};
+use lectern_wire::worker::{RenditionReport, SegmentReport};
+
+use super::{PostgresDb, RawLecture};
+use crate::store::database::{Database, NewLecture, NewUser};
+use crate::store::lectures::{
+    clamp_i64, state_str, Agent, LectureRow, LiveWorker, RawRendition, Worker,
+};
+use crate::store::people::{role_str, CourseRow, User, UserRow};
+use crate::store::StoreError;
+
+/// The SQL condition "course `c` is visible to the caller"; binds `$1` institute id,
+/// `$2` role, `$3` user id.
+const COURSE_VISIBLE: &str = "c.institute_id = $1 AND ($2 = 'admin' OR EXISTS \
+     (SELECT 1 FROM enrolments e WHERE e.course_id = c.id AND e.user_id = $3))";
+
+const USER_COLUMNS: &str =
+    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
+
+const LECTURE_COLUMNS: &str = "l.id, l.course_id, l.room_id, l.title, l.state, l.main_track, \
+     l.started_at, l.ended_at, l.error, l.media_version";
+
+impl Database for PostgresDb {
+    async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT password_hash FROM users WHERE lower(email) = lower($1) AND NOT disabled",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((hash,)) = row else { return Ok(None) };
+        let user: UserRow = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN institutes i ON i.id = u.institute_id \
+             WHERE lower(u.email) = lower($1)"
+        ))
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some((user.try_into()?, hash)))
+    }
+
+    async fn create_session(
+        &self,
+        user_id: &str,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(&format!(
+            "SELECT {USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN institutes i ON i.id = u.institute_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT u.disabled"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
+            .bind(token_hash)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError> {
+        let rows: Vec<CourseRow> = sqlx::query_as(&format!(
+            "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} \
+             ORDER BY c.code, c.term"
+        ))
+        .bind(&user.institute_id)
+        .bind(role_str(user.role))
+        .bind(&user.id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Course::from).collect())
+    }
+
+    async fn visible_course(
+        &self,
+        user: &User,
+        course_id: &str,
+    ) -> Result<Option<Course>, StoreError> {
+        let row: Option<CourseRow> = sqlx::query_as(&format!(
+            "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} AND c.id = $4"
+        ))
+        .bind(&user.institute_id)
+        .bind(role_str(user.role))
+        .bind(&user.id)
+        .bind(course_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Course::from))
+    }
+
+    async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT id, room_id FROM agents WHERE token_hash = $1")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, room_id)| Agent { id, room_id }))
+    }
+
+    async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT id FROM workers WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|(id,)| Worker { id }))
+    }
+
+    async fn register_worker(
+        &self,
+        worker_id: &str,
+        srt_url: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workers SET srt_url = $2, last_seen = $3 WHERE id = $1")
+            .bind(worker_id)
+            .bind(srt_url)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_worker(&self, since: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT id, srt_url FROM workers WHERE srt_url IS NOT NULL AND last_seen >= $1 \
+             ORDER BY last_seen DESC LIMIT 1",
+        )
+        .bind(since)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(worker_id, srt_url)| LiveWorker { worker_id, srt_url }))
+    }
+
+    async fn room_default_course(
+        &self,
+        room_id: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.id, c.code FROM rooms r JOIN courses c ON c.id = r.default_course_id WHERE r.id = $1",
+        )
+        .bind(room_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_lecture(&self, l: &NewLecture<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO lectures (id, course_id, room_id, title, state, main_track, created_at, started_at) \
+             VALUES ($1, $2, $3, $4, 'capturing', $5, $6, $6)",
+        )
+        .bind(l.id)
+        .bind(l.course_id)
+        .bind(l.room_id)
+        .bind(l.title)
+        .bind(l.main_track)
+        .bind(l.now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn stop_lecture(
+        &self,
+        room_id: &str,
+        lecture_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM lectures WHERE id = $1 AND room_id = $2")
+                .bind(lecture_id)
+                .bind(room_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if found.is_none() {
+            return Ok(false);
+        }
+        sqlx::query(
+            "UPDATE lectures SET state = 'processing', ended_at = COALESCE(ended_at, $2) \
+             WHERE id = $1 AND state IN ('scheduled', 'capturing')",
+        )
+        .bind(lecture_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(true)
+    }
+
+    async fn finish_lecture(
+        &self,
+        lecture_id: &str,
+        state: LectureState,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE lectures SET state = $2, error = $3, ended_at = COALESCE(ended_at, $4) WHERE id = $1",
+        )
+        .bind(lecture_id)
+        .bind(state_str(state))
+        .bind(error)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError> {
+        let row: Option<RawLecture> = sqlx::query_as(&format!(
+            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.id = $1"
+        ))
+        .bind(lecture_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(LectureRow::try_from).transpose()
+    }
+
+    async fn visible_lecture(
+        &self,
+        user: &User,
+        lecture_id: &str,
+    ) -> Result<Option<LectureRow>, StoreError> {
+        let row: Option<RawLecture> = sqlx::query_as(&format!(
+            "SELECT {LECTURE_COLUMNS} FROM lectures l JOIN courses c ON c.id = l.course_id \
+             WHERE {COURSE_VISIBLE} AND l.id = $4"
+        ))
+        .bind(&user.institute_id)
+        .bind(role_str(user.role))
+        .bind(&user.id)
+        .bind(lecture_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(LectureRow::try_from).transpose()
+    }
+
+    async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError> {
+        let rows: Vec<RawLecture> = sqlx::query_as(&format!(
+            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.course_id = $1 \
+             ORDER BY COALESCE(l.started_at, l.created_at) DESC, l.id"
+        ))
+        .bind(course_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(LectureRow::try_from).collect()
+    }
+
+    async fn playable_renditions(
+        &self,
+        lecture_id: &str,
+    ) -> Result<Vec<RenditionReport>, StoreError> {
+        let rows: Vec<RawRendition> = sqlx::query_as(
+            "SELECT r.track, r.rung, r.width, r.height, r.bandwidth, r.codecs, r.frame_rate \
+             FROM renditions r WHERE r.lecture_id = $1 AND EXISTS (SELECT 1 FROM segments s \
+             WHERE s.lecture_id = r.lecture_id AND s.track = r.track AND s.rung = r.rung) \
+             ORDER BY r.position",
+        )
+        .bind(lecture_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    async fn rendition_duration(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+    ) -> Result<f64, StoreError> {
+        let (sum,): (f64,) = sqlx::query_as(
+            "SELECT COALESCE(SUM(duration), 0)::float8 FROM segments \
+             WHERE lecture_id = $1 AND track = $2 AND rung = $3",
+        )
+        .bind(lecture_id)
+        .bind(track)
+        .bind(rung)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(sum)
+    }
+
+    async fn upsert_rendition(
+        &self,
+        lecture_id: &str,
+        r: &RenditionReport,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO renditions (lecture_id, track, rung, width, height, bandwidth, codecs, frame_rate) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (lecture_id, track, rung) DO UPDATE SET \
+             width = excluded.width, height = excluded.height, bandwidth = excluded.bandwidth, \
+             codecs = excluded.codecs, frame_rate = excluded.frame_rate",
+        )
+        .bind(lecture_id)
+        .bind(&r.track)
+        .bind(&r.rung)
+        .bind(i64::from(r.width))
+        .bind(i64::from(r.height))
+        .bind(clamp_i64(r.bandwidth))
+        .bind(&r.codecs)
+        .bind(r.frame_rate)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn add_segment(&self, lecture_id: &str, s: &SegmentReport) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO segments (lecture_id, track, rung, sequence, duration, program_date_time, discontinuity, bytes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        )
+        .bind(lecture_id)
+        .bind(&s.track)
+        .bind(&s.rung)
+        .bind(clamp_i64(s.sequence))
+        .bind(s.duration)
+        .bind(s.program_date_time)
+        .bind(s.discontinuity)
+        .bind(clamp_i64(s.bytes))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn segments(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+    ) -> Result<Vec<SegmentEntry>, StoreError> {
+        let rows: Vec<(i64, f64, DateTime<Utc>, bool)> = sqlx::query_as(
+            "SELECT sequence, duration, program_date_time, discontinuity FROM segments \
+             WHERE lecture_id = $1 AND track = $2 AND rung = $3 ORDER BY sequence",
+        )
+        .bind(lecture_id)
+        .bind(track)
+        .bind(rung)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(sequence, duration, pdt, discontinuity)| {
+                Ok(SegmentEntry {
+                    sequence: u64::try_from(sequence)
+                        .map_err(|_| StoreError::Corrupt("negative sequence".into()))?,
+                    duration,
+                    program_date_time: pdt,
+                    discontinuity,
+                })
+            })
+            .collect()
+    }
+
+    async fn segment_exists(
+        &self,
+        lecture_id: &str,
+        track: &str,
+        rung: &str,
+        sequence: i64,
+    ) -> Result<bool, StoreError> {
+        let (exists,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM segments \
+             WHERE lecture_id = $1 AND track = $2 AND rung = $3 AND sequence = $4)",
+        )
+        .bind(lecture_id)
+        .bind(track)
+        .bind(rung)
+        .bind(sequence)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(exists)
+    }
+
+    async fn ensure_institute(&self, new_id: &str, name: &str) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO institutes (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(new_id)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        let (id,) = sqlx::query_as("SELECT id FROM institutes WHERE name = $1")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn ensure_course(
+        &self,
+        new_id: &str,
+        institute_id: &str,
+        code: &str,
+        title: &str,
+        term: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO courses (id, institute_id, code, title, term) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (institute_id, code, term) DO NOTHING",
+        )
+        .bind(new_id)
+        .bind(institute_id)
+        .bind(code)
+        .bind(title)
+        .bind(term)
+        .execute(&self.pool)
+        .await?;
+        let (id,) = sqlx::query_as(
+            "SELECT id FROM courses WHERE institute_id = $1 AND code = $2 AND term = $3",
+        )
+        .bind(institute_id)
+        .bind(code)
+        .bind(term)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM users WHERE lower(email) = lower($1)")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn insert_user(&self, u: &NewUser<'_>) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO users (id, institute_id, email, name, password_hash, role) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(u.id)
+        .bind(u.institute_id)
+        .bind(u.email)
+        .bind(u.name)
+        .bind(u.password_hash)
+        .bind(role_str(u.role))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ensure_enrolment(
+        &self,
+        course_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO enrolments (course_id, user_id, role) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(course_id)
+        .bind(user_id)
+        .bind(role_str(role))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn ensure_room(
+        &self,
+        new_id: &str,
+        institute_id: &str,
+        name: &str,
+        default_course_id: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO rooms (id, institute_id, name, default_course_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (institute_id, name) DO UPDATE SET default_course_id = excluded.default_course_id",
+        )
+        .bind(new_id)
+        .bind(institute_id)
+        .bind(name)
+        .bind(default_course_id)
+        .execute(&self.pool)
+        .await?;
+        let (id,) = sqlx::query_as("SELECT id FROM rooms WHERE institute_id = $1 AND name = $2")
+            .bind(institute_id)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
+    async fn upsert_agent(
+        &self,
+        new_id: &str,
+        name: &str,
+        room_id: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO agents (id, name, room_id, token_hash) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET room_id = excluded.room_id, token_hash = excluded.token_hash",
+        )
+        .bind(new_id)
+        .bind(name)
+        .bind(room_id)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_worker(
+        &self,
+        new_id: &str,
+        name: &str,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO workers (id, name, token_hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash",
+        )
+        .bind(new_id)
+        .bind(name)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,141 @@
+//! The SQLite backend: the embedded default, one file (WAL mode) or `:memory:`.
+//! Schema in `migrations/sqlite`; queries in [`queries`].
+//!
+//! Times are stored as fixed-width RFC 3339 UTC text with microseconds, so they also
+//! compare and sort correctly as text; booleans are integers; emails compare with
+//! `COLLATE NOCASE`.
+
+mod queries;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use lectern_wire::api::LectureState;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+use super::lectures::{parse_state, LectureRow};
+use super::StoreError;
+
+/// A pool of SQLite connections.
+#[derive(Clone, Debug)]
+pub(super) struct SqliteDb {
+    pool: SqlitePool,
+}
+
+impl SqliteDb {
+    /// Opens `database_url` (`sqlite://path?mode=rwc` or `sqlite::memory:`), creating the
+    /// file's directory when needed.
+    pub(super) async fn connect(database_url: &str) -> Result<SqliteDb, StoreError> {
+        let options = SqliteConnectOptions::from_str(database_url)?
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let in_memory = database_url.contains(":memory:") || database_url.contains("mode=memory");
+        if !in_memory {
+            // SQLite creates the file (mode=rwc) but not the directory it lives in.
+            if let Some(dir) = options
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+            }
+        }
+        let pool = if in_memory {
+            // Every connection to `:memory:` is its own database: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.journal_mode(SqliteJournalMode::Wal))
+                .await?
+        };
+        Ok(SqliteDb { pool })
+    }
+
+    /// Applies `migrations/sqlite`.
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub(super) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A time as stored: fixed-width RFC 3339 UTC text.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time {text:?}: {e}")))
+}
+
+fn parse_opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    text.as_deref().map(parse_ts).transpose()
+}
+
+/// The state column's text, for binding.
+fn state_text(state: LectureState) -> &'static str {
+    super::lectures::state_str(state)
+}
+
+/// A lecture row with SQLite's text times.
+#[derive(sqlx::FromRow)]
+struct RawLecture {
+    id: String,
+    course_id: String,
+    room_id: Option<String>,
+    title: String,
+    state: String,
+    main_track: Option<String>,
+    started_at: Option<String>,
+    ended_at: Option<String>,
+    error: Option<String>,
+    media_version: String,
+}
+
+impl TryFrom<RawLecture> for LectureRow {
+    type Error = StoreError;
+    fn try_from(r: RawLecture) -> Result<LectureRow, StoreError> {
+        Ok(LectureRow {
+            state: parse_state(&r.state)?,
+            started_at: parse_opt_ts(r.started_at)?,
+            ended_at: parse_opt_ts(r.ended_at)?,
+            id: r.id,
+            course_id: r.course_id,
+            room_id: r.room_id,
+            title: r.title,
+            main_track: r.main_track,
+            error: r.error,
+            media_version: r.media_version,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_times_parse_back_and_sort_as_text() {
+        let now = Utc::now();
+        let back = parse_ts(&ts(now)).unwrap();
+        assert_eq!(back.timestamp_micros(), now.timestamp_micros());
+        let later = now + chrono::Duration::milliseconds(1500);
+        assert!(ts(now) < ts(later));
+        assert_eq!(ts(now).len(), ts(later).len());
+    }
+}
