@@ -1,10 +1,9 @@
 use axum::http::StatusCode;
 
-use crate::helpers::{As, TestApp, OUTSIDER, STUDENT};
+use crate::helpers::{As, Db, TestApp, OUTSIDER, STUDENT};
 
-#[tokio::test]
-async fn the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course() {
-    let app = TestApp::spawn().await;
+async fn the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course(db: Db) {
+    let app = TestApp::spawn(db).await;
     let student = app.login(STUDENT).await;
     let courses = app
         .get("/api/v1/courses", As::Cookie(&student))
@@ -31,9 +30,8 @@ async fn the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course() {
     );
 }
 
-#[tokio::test]
-async fn the_outsider_gets_404_for_the_course_lecture_and_playback_the_student_sees() {
-    let app = TestApp::spawn().await;
+async fn the_outsider_gets_404_for_the_course_lecture_and_playback_the_student_sees(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, _) = app.lecture_with_segment().await;
     let student = app.login(STUDENT).await;
     let courses = app
@@ -62,9 +60,8 @@ async fn the_outsider_gets_404_for_the_course_lecture_and_playback_the_student_s
     }
 }
 
-#[tokio::test]
-async fn the_instructor_sees_the_lecture_of_their_course() {
-    let app = TestApp::spawn().await;
+async fn the_instructor_sees_the_lecture_of_their_course(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, _) = app.lecture_with_segment().await;
     let instructor = app.login("instructor@demo.lectern.test").await;
     let answer = app
@@ -75,3 +72,9 @@ async fn the_instructor_sees_the_lecture_of_their_course() {
         .await;
     assert_eq!(answer.status, StatusCode::OK);
 }
+
+on_both_databases!(
+    the_enrolled_student_sees_lec101_and_the_outsider_sees_no_course,
+    the_outsider_gets_404_for_the_course_lecture_and_playback_the_student_sees,
+    the_instructor_sees_the_lecture_of_their_course,
+);

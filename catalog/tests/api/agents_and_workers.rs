@@ -1,11 +1,10 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{As, TestApp, AGENT_TOKEN, WORKER_TOKEN};
+use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, WORKER_TOKEN};
 
-#[tokio::test]
-async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401() {
-    let app = TestApp::spawn().await;
+async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401(db: Db) {
+    let app = TestApp::spawn(db).await;
     let lecture = app.start_lecture().await.lecture_id;
     let calls = [
         (
@@ -49,9 +48,8 @@ async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_4
     }
 }
 
-#[tokio::test]
-async fn worker_reports_for_unknown_lectures_are_404() {
-    let app = TestApp::spawn().await;
+async fn worker_reports_for_unknown_lectures_are_404(db: Db) {
+    let app = TestApp::spawn(db).await;
     let rendition = json!({"track": "presenter", "rung": "720p", "width": 1280, "height": 720,
         "bandwidth": 1, "codecs": "avc1.64001f", "frame_rate": 30.0});
     let segment = json!({"track": "presenter", "rung": "720p", "sequence": 0, "duration": 2.0,
@@ -72,9 +70,8 @@ async fn worker_reports_for_unknown_lectures_are_404() {
     }
 }
 
-#[tokio::test]
-async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_one() {
-    let app = TestApp::spawn().await;
+async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_one(db: Db) {
+    let app = TestApp::spawn(db).await;
     assert!(app.start_lecture().await.live.is_none());
     let register = app
         .post(
@@ -94,9 +91,8 @@ async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_
     );
 }
 
-#[tokio::test]
-async fn a_failed_lecture_carries_the_workers_error() {
-    let app = TestApp::spawn().await;
+async fn a_failed_lecture_carries_the_workers_error(db: Db) {
+    let app = TestApp::spawn(db).await;
     let lecture = app.start_lecture().await.lecture_id;
     let answer = app
         .post(
@@ -115,9 +111,8 @@ async fn a_failed_lecture_carries_the_workers_error() {
     assert_eq!(body["error"], "encoder crashed");
 }
 
-#[tokio::test]
-async fn reports_with_unsafe_track_names_are_refused() {
-    let app = TestApp::spawn().await;
+async fn reports_with_unsafe_track_names_are_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
     let answer = app
         .post(
             "/api/v1/agent/recordings",
@@ -138,3 +133,11 @@ async fn reports_with_unsafe_track_names_are_refused() {
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
+
+on_both_databases!(
+    agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401,
+    worker_reports_for_unknown_lectures_are_404,
+    a_recording_is_offered_the_registered_worker_for_live_and_none_without_one,
+    a_failed_lecture_carries_the_workers_error,
+    reports_with_unsafe_track_names_are_refused,
+);

@@ -1,11 +1,10 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{As, TestApp, PASSWORD, STUDENT};
+use crate::helpers::{As, Db, TestApp, PASSWORD, STUDENT};
 
-#[tokio::test]
-async fn login_with_the_right_password_returns_me_and_an_http_only_session_cookie() {
-    let app = TestApp::spawn().await;
+async fn login_with_the_right_password_returns_me_and_an_http_only_session_cookie(db: Db) {
+    let app = TestApp::spawn(db).await;
     let answer = app
         .post(
             "/api/v1/auth/login",
@@ -29,9 +28,8 @@ async fn login_with_the_right_password_returns_me_and_an_http_only_session_cooki
     assert_eq!(me.json()["email"], STUDENT);
 }
 
-#[tokio::test]
-async fn login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials() {
-    let app = TestApp::spawn().await;
+async fn login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials(db: Db) {
+    let app = TestApp::spawn(db).await;
     for (email, password) in [
         (STUDENT, "not-the-password"),
         ("nobody@demo.lectern.test", PASSWORD),
@@ -49,9 +47,8 @@ async fn login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials
     }
 }
 
-#[tokio::test]
-async fn anonymous_and_forged_sessions_get_401_on_the_api() {
-    let app = TestApp::spawn().await;
+async fn anonymous_and_forged_sessions_get_401_on_the_api(db: Db) {
+    let app = TestApp::spawn(db).await;
     for path in [
         "/api/v1/courses",
         "/api/v1/me",
@@ -68,9 +65,8 @@ async fn anonymous_and_forged_sessions_get_401_on_the_api() {
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
-async fn logout_ends_the_session() {
-    let app = TestApp::spawn().await;
+async fn logout_ends_the_session(db: Db) {
+    let app = TestApp::spawn(db).await;
     let session = app.login(STUDENT).await;
     let answer = app
         .post("/api/v1/auth/logout", As::Cookie(&session), json!({}))
@@ -86,3 +82,10 @@ async fn logout_ends_the_session() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+on_both_databases!(
+    login_with_the_right_password_returns_me_and_an_http_only_session_cookie,
+    login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials,
+    anonymous_and_forged_sessions_get_401_on_the_api,
+    logout_ends_the_session,
+);

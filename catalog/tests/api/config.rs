@@ -1,7 +1,7 @@
 use lectern_catalog::{run, Config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{test_config, MEDIA_KEY};
+use crate::helpers::{test_config, Db, TestDatabase, MEDIA_KEY};
 
 fn error_of(toml: &str) -> String {
     Config::from_toml(toml).expect_err(toml).to_string()
@@ -36,9 +36,20 @@ fn a_bad_value_is_an_error_naming_its_key() {
     assert!(message.contains("demo.agent_token"), "{message}");
 }
 
-#[tokio::test]
-async fn run_serves_on_a_random_port_and_stops_on_shutdown() {
-    let (db, storage) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+#[test]
+fn a_database_url_of_another_kind_is_an_error_naming_the_key() {
+    for url in ["mysql://root@db/lectern", "catalog.db"] {
+        let message = error_of(&format!(
+            "media_key = \"{MEDIA_KEY}\"\ndatabase_url = \"{url}\""
+        ));
+        assert!(message.contains("database_url"), "{message}");
+        assert!(message.contains("sqlite:"), "{message}");
+        assert!(message.contains("postgres:"), "{message}");
+    }
+}
+
+async fn run_serves_on_a_random_port_and_stops_on_shutdown(db: Db) {
+    let (db, storage) = (TestDatabase::new(db).await, tempfile::tempdir().unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -57,3 +68,5 @@ async fn run_serves_on_a_random_port_and_stops_on_shutdown() {
     stop.send(()).unwrap();
     server.await.unwrap().expect("run ends cleanly");
 }
+
+on_both_databases!(run_serves_on_a_random_port_and_stops_on_shutdown);

@@ -1,10 +1,12 @@
-//! One catalog per test, on a temporary SQLite file and storage directory.
+//! One catalog per test, on a fresh database (a temporary SQLite file, or a new database in
+//! the tests' PostgreSQL cluster) and a temporary storage directory.
 
 use axum::body::Bytes;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use chrono::{TimeZone, Utc};
+use lectern_catalog::store::DatabaseKind;
 use lectern_catalog::{app, AppState, Config};
 use lectern_wire::agent::RecordingStarted;
 use serde_json::{json, Value};
@@ -53,19 +55,51 @@ impl Answer {
     }
 }
 
+/// The database a test runs on. Every API test runs once on each (see
+/// `on_both_databases!` in `main.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database of one kind; the SQLite file's directory goes when it drops.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new(db: Db) -> TestDatabase {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                TestDatabase {
+                    url: format!("sqlite://{}/catalog.db?mode=rwc", dir.path().display()),
+                    _dir: Some(dir),
+                }
+            }
+            Db::Postgres => TestDatabase {
+                url: crate::pg_cluster::fresh_database_url().await,
+                _dir: None,
+            },
+        }
+    }
+}
+
 /// A catalog with the demo seeded.
 pub struct TestApp {
     pub state: AppState,
     router: Router,
     pub storage: TempDir,
-    _db: TempDir,
+    _db: TestDatabase,
 }
 
-/// The configuration of a test catalog whose files live in `db` and `storage`.
-pub fn test_config(db: &TempDir, storage: &TempDir) -> Config {
+/// The configuration of a test catalog on `db` whose media live in `storage`.
+pub fn test_config(db: &TestDatabase, storage: &TempDir) -> Config {
     Config::from_toml(&format!(
         r#"
-        database_url = "sqlite://{}/catalog.db?mode=rwc"
+        database_url = "{}"
         storage_dir = "{}"
         media_key = "{MEDIA_KEY}"
         media_token_ttl_seconds = 600
@@ -74,24 +108,34 @@ pub fn test_config(db: &TempDir, storage: &TempDir) -> Config {
         agent_token = "{AGENT_TOKEN}"
         worker_token = "{WORKER_TOKEN}"
         "#,
-        db.path().display(),
+        db.url,
         storage.path().display(),
     ))
     .expect("test configuration is valid")
 }
 
 impl TestApp {
-    pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(|_| {}).await
+    pub async fn spawn(db: Db) -> TestApp {
+        TestApp::spawn_with(db, |_| {}).await
     }
 
     /// A catalog whose test configuration `change` adjusts first.
-    pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> TestApp {
-        let db = tempfile::tempdir().unwrap();
+    pub async fn spawn_with(db: Db, change: impl FnOnce(&mut Config)) -> TestApp {
+        let kind = db;
+        let db = TestDatabase::new(kind).await;
         let storage = tempfile::tempdir().unwrap();
         let mut config = test_config(&db, &storage);
         change(&mut config);
         let state = AppState::new(config).await.expect("catalog starts");
+        let expected = match kind {
+            Db::Sqlite => DatabaseKind::Sqlite,
+            Db::Postgres => DatabaseKind::Postgres,
+        };
+        assert_eq!(
+            state.store().kind(),
+            expected,
+            "the catalog runs on {kind:?}"
+        );
         TestApp {
             router: app(state.clone()),
             state,

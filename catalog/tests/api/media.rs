@@ -1,11 +1,12 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{token_of, As, TestApp, AGENT_TOKEN, SEGMENT_BYTES, STUDENT, WORKER_TOKEN};
+use crate::helpers::{
+    token_of, As, Db, TestApp, AGENT_TOKEN, SEGMENT_BYTES, STUDENT, WORKER_TOKEN,
+};
 
-#[tokio::test]
-async fn the_enrolled_student_gets_the_lecture_playback_playlists_and_a_segment() {
-    let app = TestApp::spawn().await;
+async fn the_enrolled_student_gets_the_lecture_playback_playlists_and_a_segment(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, master_url) = app.lecture_with_segment().await;
     let student = app.login(STUDENT).await;
 
@@ -72,9 +73,8 @@ async fn the_enrolled_student_gets_the_lecture_playback_playlists_and_a_segment(
     assert_eq!(range.header("content-type"), "video/mp2t");
 }
 
-#[tokio::test]
-async fn the_media_playlist_becomes_vod_with_endlist_once_the_lecture_is_ready() {
-    let app = TestApp::spawn().await;
+async fn the_media_playlist_becomes_vod_with_endlist_once_the_lecture_is_ready(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, master_url) = app.lecture_with_segment().await;
     app.add_segment(&lecture, 1).await;
     let stop = app
@@ -121,9 +121,8 @@ async fn the_media_playlist_becomes_vod_with_endlist_once_the_lecture_is_ready()
     assert!(text.contains("1.ts?token="), "{text}");
 }
 
-#[tokio::test]
-async fn playback_is_404_until_a_rendition_has_a_segment() {
-    let app = TestApp::spawn().await;
+async fn playback_is_404_until_a_rendition_has_a_segment(db: Db) {
+    let app = TestApp::spawn(db).await;
     let lecture = app.start_lecture().await.lecture_id;
     let student = app.login(STUDENT).await;
     let playback = format!("/api/v1/lectures/{lecture}/playback");
@@ -144,9 +143,8 @@ async fn playback_is_404_until_a_rendition_has_a_segment() {
     );
 }
 
-#[tokio::test]
-async fn a_segment_without_a_valid_token_for_its_lecture_is_a_plain_404() {
-    let app = TestApp::spawn().await;
+async fn a_segment_without_a_valid_token_for_its_lecture_is_a_plain_404(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, master_url) = app.lecture_with_segment().await;
     let (other, other_master) = app.lecture_with_segment().await;
     let token = token_of(&master_url);
@@ -190,9 +188,8 @@ async fn a_segment_without_a_valid_token_for_its_lecture_is_a_plain_404() {
     }
 }
 
-#[tokio::test]
-async fn path_traversal_and_odd_names_in_media_urls_are_404() {
-    let app = TestApp::spawn().await;
+async fn path_traversal_and_odd_names_in_media_urls_are_404(db: Db) {
+    let app = TestApp::spawn(db).await;
     let (lecture, master_url) = app.lecture_with_segment().await;
     let token = token_of(&master_url);
     // A file beside the segments that must never be served through /media.
@@ -225,3 +222,11 @@ async fn path_traversal_and_odd_names_in_media_urls_are_404() {
         StatusCode::NOT_FOUND
     );
 }
+
+on_both_databases!(
+    the_enrolled_student_gets_the_lecture_playback_playlists_and_a_segment,
+    the_media_playlist_becomes_vod_with_endlist_once_the_lecture_is_ready,
+    playback_is_404_until_a_rendition_has_a_segment,
+    a_segment_without_a_valid_token_for_its_lecture_is_a_plain_404,
+    path_traversal_and_odd_names_in_media_urls_are_404,
+);

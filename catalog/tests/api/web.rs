@@ -1,9 +1,8 @@
 use axum::http::StatusCode;
 
-use crate::helpers::{As, TestApp};
+use crate::helpers::{As, Db, TestApp};
 
-#[tokio::test]
-async fn the_player_is_served_at_the_root_with_index_html_for_client_routes() {
+async fn the_player_is_served_at_the_root_with_index_html_for_client_routes(db: Db) {
     let web = tempfile::tempdir().unwrap();
     std::fs::write(
         web.path().join("index.html"),
@@ -12,7 +11,7 @@ async fn the_player_is_served_at_the_root_with_index_html_for_client_routes() {
     .unwrap();
     std::fs::write(web.path().join("app.js"), "console.log('lectern')").unwrap();
     let dir = web.path().to_owned();
-    let app = TestApp::spawn_with(|config| config.web_dir = Some(dir)).await;
+    let app = TestApp::spawn_with(db, |config| config.web_dir = Some(dir)).await;
 
     let root = app.get("/", As::Nobody).await;
     assert_eq!(root.status, StatusCode::OK);
@@ -36,9 +35,13 @@ async fn the_player_is_served_at_the_root_with_index_html_for_client_routes() {
     assert_eq!(app.get("/healthz", As::Nobody).await.text(), "ok");
 }
 
-#[tokio::test]
-async fn without_a_web_dir_there_is_only_the_api() {
-    let app = TestApp::spawn_with(|config| config.web_dir = Some("/no/such/dir".into())).await;
+async fn without_a_web_dir_there_is_only_the_api(db: Db) {
+    let app = TestApp::spawn_with(db, |config| config.web_dir = Some("/no/such/dir".into())).await;
     assert_eq!(app.get("/", As::Nobody).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/healthz", As::Nobody).await.status, StatusCode::OK);
 }
+
+on_both_databases!(
+    the_player_is_served_at_the_root_with_index_html_for_client_routes,
+    without_a_web_dir_there_is_only_the_api,
+);
