@@ -19,6 +19,6 @@ pub mod storage;
 pub mod test_server;
 
 pub use error::StorageError;
-pub use packager::{Packager, PackagerError, ReportError, Reporter, Segment};
+pub use packager::{NoCatalog, Packager, PackagerError, ReportError, Reporter, Segment};
 pub use s3::{S3Settings, S3Storage};
 pub use storage::{LocalDir, Storage};

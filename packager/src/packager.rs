@@ -28,6 +28,24 @@ pub trait Reporter: Send + Sync + 'static {
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError>;
 }
 
+/// A [`Reporter`] for packaging without a catalog: offline transcodes and benchmarks, where
+/// the storage alone is the archive.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCatalog;
+
+#[async_trait]
+impl Reporter for NoCatalog {
+    async fn rendition(&self, _: &str, _: &RenditionReport) -> Result<(), ReportError> {
+        Ok(())
+    }
+    async fn segment(&self, _: &str, _: &SegmentReport) -> Result<(), ReportError> {
+        Ok(())
+    }
+    async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
+
 /// An encoded segment of one rendition, as the pipeline hands it over.
 #[derive(Debug, Clone)]
 pub struct Segment {

@@ -11,6 +11,11 @@ pub enum WorkerError {
         message: String,
         debug: String,
     },
+    #[error("{path} could not be transcoded: {message}")]
+    Input {
+        path: std::path::PathBuf,
+        message: String,
+    },
     #[error("GStreamer: {0}")]
     Gst(String),
     #[error("packaging failed: {0}")]

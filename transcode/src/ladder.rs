@@ -1,7 +1,9 @@
 //! The ladder: which rungs to encode, and the x264 settings that make every rung put its
 //! keyframes on the same frames so players switch between them cleanly.
 
+use lectern_wire::worker::RenditionReport;
 use serde::{Deserialize, Serialize};
+use std::str::FromStr;
 
 /// One rendition of the ladder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +57,55 @@ impl Rung {
     }
 }
 
+/// What every rung shares: the frame rate and the segment length, and the rungs themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ladder {
+    pub rungs: Vec<Rung>,
+    pub frame_rate: u32,
+    pub segment_seconds: u32,
+}
+
+impl Ladder {
+    /// The renditions of `track` this ladder makes, as the catalog is told of them (the
+    /// planned bitrate stands for the bandwidth until segments show the true peak).
+    pub fn renditions(&self, track: &str) -> Vec<RenditionReport> {
+        self.rungs
+            .iter()
+            .map(|rung| RenditionReport {
+                track: track.to_owned(),
+                rung: rung.name.clone(),
+                width: rung.width,
+                height: rung.height,
+                bandwidth: u64::from(rung.bitrate_kbps) * 1000,
+                codecs: rung.codecs(),
+                frame_rate: f64::from(self.frame_rate),
+            })
+            .collect()
+    }
+}
+
+impl FromStr for Rung {
+    type Err = String;
+
+    /// `<name>=<width>x<height>@<kbps>`, e.g. `720p=1280x720@2800`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!("rung {s:?} is not of the form <name>=<width>x<height>@<kbps>, e.g. 720p=1280x720@2800")
+        };
+        let (name, rest) = s.split_once('=').ok_or_else(bad)?;
+        let (size, kbps) = rest.split_once('@').ok_or_else(bad)?;
+        let (width, height) = size.split_once('x').ok_or_else(bad)?;
+        let rung = Rung {
+            name: name.to_owned(),
+            width: width.parse().map_err(|_| bad())?,
+            height: height.parse().map_err(|_| bad())?,
+            bitrate_kbps: kbps.parse().map_err(|_| bad())?,
+        };
+        rung.validate()?;
+        Ok(rung)
+    }
+}
+
 /// x264's `key-int-max` that puts a keyframe at every segment boundary.
 pub fn keyframe_interval(frame_rate: u32, segment_seconds: u32) -> u32 {
     frame_rate * segment_seconds
@@ -90,6 +141,29 @@ mod tests {
         .validate()
         .is_err());
         assert!(rung(640, 360).validate().is_ok());
+    }
+
+    #[test]
+    fn a_rung_parses_from_its_short_form() {
+        let rung: Rung = "480p=854x480@1400".parse().unwrap();
+        assert_eq!(
+            rung,
+            Rung {
+                name: "480p".into(),
+                width: 854,
+                height: 480,
+                bitrate_kbps: 1400
+            }
+        );
+        for bad in [
+            "480p",
+            "480p=854x480",
+            "480p=854@1400",
+            "480p=853x480@1400",
+            "../x=640x360@800",
+        ] {
+            assert!(bad.parse::<Rung>().is_err(), "{bad}");
+        }
     }
 
     #[test]

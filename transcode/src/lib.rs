@@ -5,15 +5,23 @@
 //!
 //! - [`config`]: the worker's typed settings.
 //! - [`ladder`]: the rungs and the encoder settings that keep their keyframes aligned.
-//! - [`live`]: one live session: the GStreamer pipeline and the loop that drains it.
+//! - [`encode`]: the ladder half of every pipeline (one decode in, a segmenter per rung out).
+//! - [`live`]: one live session: the SRT listener in front of the ladder.
+//! - [`file`]: a media file in front of the ladder (on-demand jobs, the benchmark).
+//! - [`packaging`]: drains a running pipeline's segments into the packager.
 //! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
 //! - [`run`]: the worker's main loop, one session after another until shutdown.
 
 pub mod catalog;
 pub mod config;
+pub mod encode;
 pub mod error;
+pub mod file;
+mod gst_util;
 pub mod ladder;
 pub mod live;
+pub mod packaging;
+pub mod segment_stream;
 mod worker;
 
 pub use config::Config;

@@ -1,7 +1,8 @@
 //! `lectern-transcode`: the transcode worker binary. All logic is in the library.
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use lectern_transcode::ladder::{Ladder, Rung};
 use std::path::PathBuf;
 
 /// Lectern's transcode worker.
@@ -19,6 +20,35 @@ struct Args {
     /// A TOML file with the worker's settings (see deploy/transcode.example.toml).
     #[arg(long, env = "LECTERN_TRANSCODE_CONFIG")]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the worker (the default).
+    Serve,
+    /// Transcode a media file into an HLS ladder in a directory, without a catalog:
+    /// <OUT>/lectures/<NAME>/v1/main/<rung>/index.m3u8 and its segments.
+    File {
+        /// Any file GStreamer decodes (MP4, MKV, TS, …).
+        input: PathBuf,
+        /// The directory to write into.
+        #[arg(long)]
+        out: PathBuf,
+        /// The lecture's name in the output tree.
+        #[arg(long, default_value = "file")]
+        name: String,
+        /// A rung as <name>=<width>x<height>@<kbps>; repeat for each. Default: the worker's ladder.
+        #[arg(long = "rung", value_name = "RUNG")]
+        rungs: Vec<Rung>,
+        /// Frames per second of every rung.
+        #[arg(long, default_value_t = 30)]
+        frame_rate: u32,
+        /// Segment length in seconds.
+        #[arg(long, default_value_t = 2)]
+        segment_seconds: u32,
+    },
 }
 
 #[tokio::main]
@@ -29,10 +59,42 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
-    let config = lectern_transcode::Config::load(args.config.as_deref())?;
-    lectern_transcode::run(config, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("the transcode worker stopped")
+    match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = lectern_transcode::Config::load(args.config.as_deref())?;
+            lectern_transcode::run(config, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("the transcode worker stopped")
+        }
+        Command::File {
+            input,
+            out,
+            name,
+            rungs,
+            frame_rate,
+            segment_seconds,
+        } => {
+            let rungs = if rungs.is_empty() {
+                lectern_transcode::Config::default().ladder
+            } else {
+                rungs
+            };
+            let ladder = Ladder {
+                rungs,
+                frame_rate,
+                segment_seconds,
+            };
+            gst::init().context("GStreamer did not initialise")?;
+            let segments =
+                lectern_transcode::file::transcode_to_directory(&input, &out, &name, &ladder)
+                    .await?;
+            println!(
+                "{segments} segments written to {}",
+                out.join("lectures").join(&name).display()
+            );
+            Ok(())
+        }
+    }
 }

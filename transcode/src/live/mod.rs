@@ -1,5 +1,4 @@
 //! One live session: a capture box's SRT stream in, a packaged ladder out.
 
 pub mod pipeline;
-pub mod segment_stream;
 pub mod session;
