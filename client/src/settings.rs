@@ -17,7 +17,15 @@ pub enum SettingsError {
 }
 
 /// `T::default()`, then `file` if given (it must exist), then `<env_prefix>*` variables.
-pub fn load_settings<T>(file: Option<&Path>, env_prefix: &str) -> Result<T, SettingsError>
+///
+/// The `verbatim` keys (dotted, e.g. `token`, `storage.secret_access_key`) are read from the
+/// environment as plain strings: otherwise a secret made of digits would be read as a number
+/// and lose its leading zeros, or fail to load as a string at all.
+pub fn load_settings<T>(
+    file: Option<&Path>,
+    env_prefix: &str,
+    verbatim: &[&str],
+) -> Result<T, SettingsError>
 where
     T: Default + Serialize + DeserializeOwned,
 {
@@ -25,10 +33,25 @@ where
     if let Some(file) = file {
         figment = figment.merge(Toml::file_exact(file));
     }
-    Ok(figment
-        .merge(Env::prefixed(env_prefix).split("__"))
-        .extract()
-        .map_err(Box::new)?)
+    let names: Vec<(String, &str)> = verbatim
+        .iter()
+        .map(|key| (key.replace('.', "__"), *key))
+        .collect();
+    let skipped: Vec<String> = names.iter().map(|(name, _)| name.clone()).collect();
+    let env = Env::prefixed(env_prefix)
+        .filter(move |name| {
+            !skipped
+                .iter()
+                .any(|s| name.as_str().eq_ignore_ascii_case(s))
+        })
+        .split("__");
+    figment = figment.merge(env);
+    for (name, key) in names {
+        if let Ok(value) = std::env::var(format!("{env_prefix}{}", name.to_uppercase())) {
+            figment = figment.merge((key, value));
+        }
+    }
+    Ok(figment.extract().map_err(Box::new)?)
 }
 
 /// Checks the two settings every client of the catalog needs: where it is, and the token.
@@ -60,6 +83,21 @@ mod tests {
     }
 
     #[test]
+    fn a_verbatim_key_keeps_a_secret_of_digits_as_written() {
+        // Only this test sets this prefix, so tests running in parallel do not see it.
+        std::env::set_var("LECTERN_SETTINGS_VERBATIM_NAME", "00123");
+        std::env::set_var("LECTERN_SETTINGS_VERBATIM_COUNT", "7");
+        let loaded: Example = load_settings(None, "LECTERN_SETTINGS_VERBATIM_", &["name"]).unwrap();
+        assert_eq!(
+            loaded,
+            Example {
+                name: "00123".into(),
+                count: 7
+            }
+        );
+    }
+
+    #[test]
     fn catalog_access_needs_a_token_and_an_http_url() {
         assert!(check_catalog_access("http://x", "t").is_ok());
         assert!(check_catalog_access("http://x", "")
@@ -77,7 +115,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("e.toml");
         std::fs::write(&file, "count = 3\n").unwrap();
-        let loaded: Example = load_settings(Some(&file), "LECTERN_SETTINGS_TEST_").unwrap();
+        let loaded: Example = load_settings(Some(&file), "LECTERN_SETTINGS_TEST_", &[]).unwrap();
         assert_eq!(
             loaded,
             Example {
@@ -92,11 +130,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("e.toml");
         std::fs::write(&file, "count = \"many\"\n").unwrap();
-        let err = load_settings::<Example>(Some(&file), "LECTERN_SETTINGS_TEST_").unwrap_err();
+        let err = load_settings::<Example>(Some(&file), "LECTERN_SETTINGS_TEST_", &[]).unwrap_err();
         assert!(err.to_string().contains("count"), "{err}");
         assert!(load_settings::<Example>(
             Some(&dir.path().join("none.toml")),
-            "LECTERN_SETTINGS_TEST_"
+            "LECTERN_SETTINGS_TEST_",
+            &[]
         )
         .is_err());
     }

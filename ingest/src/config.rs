@@ -52,7 +52,7 @@ impl Default for Config {
 impl Config {
     /// Defaults, then the TOML file if given, then `LECTERN_INGEST_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Config, SettingsError> {
-        let config: Config = load_settings(file, "LECTERN_INGEST_")?;
+        let config: Config = load_settings(file, "LECTERN_INGEST_", &["token"])?;
         config.validate()?;
         Ok(config)
     }

@@ -65,7 +65,15 @@ impl Default for Config {
 impl Config {
     /// Defaults, then the TOML file if given, then `LECTERN_TRANSCODE_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Config, SettingsError> {
-        let config: Config = load_settings(file, "LECTERN_TRANSCODE_")?;
+        let config: Config = load_settings(
+            file,
+            "LECTERN_TRANSCODE_",
+            &[
+                "token",
+                "storage.access_key_id",
+                "storage.secret_access_key",
+            ],
+        )?;
         config.validate()?;
         Ok(config)
     }
