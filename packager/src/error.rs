@@ -26,3 +26,14 @@ pub enum StorageError {
     #[error("storage setting `{key}` {message}")]
     BadSetting { key: &'static str, message: String },
 }
+
+impl StorageError {
+    /// True when trying again later may succeed (the store is away, the disk is full); false
+    /// for mistakes no retry mends (a bad key, a bad setting).
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            StorageError::BadKey { .. } | StorageError::BadSetting { .. }
+        )
+    }
+}

@@ -7,11 +7,16 @@ use crate::keys;
 use crate::playlist::{self, SegmentEntry};
 use crate::storage::Storage;
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest wait between two attempts to store an object.
+const MAX_STORE_RETRY_DELAY: Duration = Duration::from_secs(5);
 
 /// A failed report to the catalog, after the reporter's own retries.
 pub type ReportError = Box<dyn std::error::Error + Send + Sync>;
@@ -265,14 +270,25 @@ impl Packager {
     }
 }
 
+/// Stores an object, waiting out a store that is away (an S3 outage, a full disk) for as long
+/// as it takes: a segment is held, never dropped. Only a mistake no retry mends is an error.
 async fn put(
     storage: &dyn Storage,
     key: &str,
     body: Bytes,
     content_type: &str,
 ) -> Result<(), PackagerError> {
-    storage
-        .put(key, body, content_type)
+    let attempt = || storage.put(key, body.clone(), content_type);
+    attempt
+        .retry(
+            ExponentialBuilder::default()
+                .with_max_delay(MAX_STORE_RETRY_DELAY)
+                .without_max_times(),
+        )
+        .when(StorageError::is_transient)
+        .notify(|e, after| {
+            tracing::warn!(%key, error = %e, ?after, "storage is unavailable; holding the object and retrying")
+        })
         .await
         .map_err(|source| PackagerError::Store {
             key: key.to_owned(),
