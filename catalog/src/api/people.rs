@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::CookieJar;
@@ -86,21 +87,22 @@ async fn login(
     ))
 }
 
-async fn logout(
-    State(state): State<AppState>,
-    jar: CookieJar,
-) -> Result<(CookieJar, StatusCode), ApiError> {
+/// Ends the caller's session. Without a valid session it answers 401 like every other
+/// `/api/v1` endpoint but login, and still clears a stale cookie.
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
     let name = auth::cookie_name(&state);
-    if let Some(cookie) = jar.get(name) {
-        state
-            .store
-            .delete_session(&auth::token_hash(cookie.value()), Utc::now())
-            .await?;
+    let token = jar.get(name).map(|cookie| auth::token_hash(cookie.value()));
+    let cleared = jar.remove(auth::cleared_cookie(&state));
+    let now = Utc::now();
+    let Some(hash) = token else {
+        return Ok((cleared, ApiError::Unauthenticated).into_response());
+    };
+    let signed_in = state.store.session_user(&hash, now).await?.is_some();
+    state.store.delete_session(&hash, now).await?;
+    if !signed_in {
+        return Ok((cleared, ApiError::Unauthenticated).into_response());
     }
-    Ok((
-        jar.remove(auth::cleared_cookie(&state)),
-        StatusCode::NO_CONTENT,
-    ))
+    Ok((cleared, StatusCode::NO_CONTENT).into_response())
 }
 
 async fn me(AuthUser(user): AuthUser) -> Json<Me> {

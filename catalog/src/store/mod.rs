@@ -12,6 +12,7 @@
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
+//! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
 
 /// Runs `$call` on whichever backend `$store` holds, bound as `$db`, and awaits it.
@@ -28,6 +29,7 @@ mod database;
 mod lectures;
 mod people;
 mod postgres;
+mod provision;
 mod seed;
 mod sqlite;
 
@@ -35,7 +37,8 @@ pub use lectures::{
     Agent, LectureMedia, LectureRow, LiveWorker, StartError, Worker, WORKER_FRESH_FOR,
 };
 pub use people::User;
-pub use seed::{DemoSeed, PASSWORD as DEMO_PASSWORD};
+pub use provision::NewAccount;
+pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
 
 use std::fmt;
 

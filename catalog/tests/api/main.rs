@@ -28,9 +28,11 @@ macro_rules! on_both_databases {
 }
 
 mod access;
+mod access_matrix;
 mod agents_and_workers;
 mod auth;
 mod config;
+mod fixtures;
 mod helpers;
 mod media;
 mod pg_cluster;

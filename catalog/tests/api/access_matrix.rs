@@ -1,0 +1,337 @@
+//! The access-control matrix: every endpoint × every kind of caller, as data. Adding an
+//! endpoint means adding a row to [`MATRIX`].
+//!
+//! The rules the rows encode (`docs/contracts.md`):
+//! - people: without a session every `/api/v1` endpoint but login answers 401; with one,
+//!   anything the caller may not see answers 404, never 403; nobody crosses institutes;
+//! - capture boxes and workers: a missing or wrong bearer token (a person's cookie, the other
+//!   kind of machine's token) answers 401; a box acts only on its own room's lectures (404);
+//! - media: anything but a valid token for that very lecture answers 404.
+
+use axum::http::{Method, StatusCode};
+use chrono::Utc;
+use serde_json::Value;
+
+use crate::fixtures::{
+    build_world, World, FOREIGN_ADMIN, FOREIGN_AGENT_TOKEN, FOREIGN_INSTRUCTOR, FOREIGN_STUDENT,
+    OTHER_INSTRUCTOR, OTHER_WORKER_TOKEN,
+};
+use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, OUTSIDER, STUDENT, WORKER_TOKEN};
+
+const INSTRUCTOR: &str = "instructor@demo.lectern.test";
+const ADMIN: &str = "admin@demo.lectern.test";
+
+/// Who calls, and which columns a row of that kind has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Session cookies. Columns: anonymous, student enrolled in LEC101, student of the same
+    /// institute not enrolled, student of another institute, LEC101's instructor, the
+    /// instructor of another course (LEC202), the institute's admin, another institute's admin.
+    People,
+    /// Like `People`, but each caller logs in afresh first (for requests that end a session).
+    FreshPeople,
+    /// Capture box bearer tokens. Columns: none, a wrong token, the demo box's token, the other
+    /// institute's box's token, a worker's token, the admin's session cookie.
+    Agent,
+    /// Worker bearer tokens. Columns: none, a wrong token, the demo worker's token, the other
+    /// worker's token, a capture box's token, the admin's session cookie.
+    Worker,
+    /// `?token=` on media URLs of the LEC101 lecture. Columns: none, a valid token for it, a
+    /// valid token for another lecture, an expired token, a tampered token, the enrolled
+    /// student's session cookie without a token.
+    Media,
+}
+
+const PEOPLE: [&str; 8] = [
+    "",
+    STUDENT,
+    OUTSIDER,
+    FOREIGN_STUDENT,
+    INSTRUCTOR,
+    OTHER_INSTRUCTOR,
+    ADMIN,
+    FOREIGN_ADMIN,
+];
+const PEOPLE_NAMES: [&str; 8] = [
+    "anonymous",
+    "enrolled student",
+    "student not enrolled",
+    "student of another institute",
+    "instructor of the course",
+    "instructor of another course",
+    "admin of the institute",
+    "admin of another institute",
+];
+const AGENT_NAMES: [&str; 6] = [
+    "no token",
+    "wrong token",
+    "the box's token",
+    "another box's token",
+    "a worker's token",
+    "an admin's cookie",
+];
+const WORKER_NAMES: [&str; 6] = [
+    "no token",
+    "wrong token",
+    "the worker's token",
+    "another worker's token",
+    "a box's token",
+    "an admin's cookie",
+];
+const MEDIA_NAMES: [&str; 6] = [
+    "no token",
+    "the lecture's token",
+    "another lecture's token",
+    "an expired token",
+    "a tampered token",
+    "a session cookie only",
+];
+
+/// One endpoint, called by every caller of its kind. `path` and `body` may name
+/// `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
+/// `{scratch}` and `{missing}` (an id nothing has).
+struct Row {
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+    kind: Kind,
+    /// The expected status per column of `kind`, in the order its doc comment gives.
+    expect: &'static [u16],
+}
+
+const fn row(
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+    kind: Kind,
+    expect: &'static [u16],
+) -> Row {
+    Row {
+        method,
+        path,
+        body,
+        kind,
+        expect,
+    }
+}
+
+use Kind::{Agent, FreshPeople, Media, People, Worker};
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+
+const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lectern-demo"}"#;
+const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
+const TRACKS: &str = r#"{"tracks": ["presenter"]}"#;
+const STOP: &str = r#"{"recorded_seconds": 1.0}"#;
+const REGISTER: &str = r#"{"srt_url": "srt://127.0.0.1:9000"}"#;
+const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, "height": 360,
+    "bandwidth": 800000, "codecs": "avc1.64001e", "frame_rate": 30.0}"#;
+const SEGMENT: &str = r#"{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
+    "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}"#;
+const FINISH: &str = "{}";
+
+#[rustfmt::skip]
+const MATRIX: &[Row] = &[
+    // People                                                          anon enr  une  fst  ins  oin  adm  fad
+    row(POST, "/api/v1/auth/login", Some(LOGIN), People,            &[200, 200, 200, 200, 200, 200, 200, 200]),
+    row(POST, "/api/v1/auth/login", Some(BAD_LOGIN), People,        &[401, 401, 401, 401, 401, 401, 401, 401]),
+    row(POST, "/api/v1/auth/logout", None, FreshPeople,             &[401, 204, 204, 204, 204, 204, 204, 204]),
+    row(GET, "/api/v1/me", None, People,                            &[401, 200, 200, 200, 200, 200, 200, 200]),
+    row(GET, "/api/v1/courses", None, People,                       &[401, 200, 200, 200, 200, 200, 200, 200]),
+    row(GET, "/api/v1/courses/{course}/lectures", None, People,     &[401, 200, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/courses/{other_course}/lectures", None, People, &[401, 404, 404, 404, 404, 200, 200, 404]),
+    row(GET, "/api/v1/courses/{foreign_course}/lectures", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
+    row(GET, "/api/v1/courses/{missing}/lectures", None, People,    &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/lectures/{lecture}", None, People,            &[401, 200, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/lectures/{foreign_lecture}", None, People,    &[401, 404, 404, 200, 404, 404, 404, 200]),
+    row(GET, "/api/v1/lectures/{missing}", None, People,            &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/lectures/{lecture}/playback", None, People,   &[401, 200, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/lectures/{foreign_lecture}/playback", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
+    row(GET, "/api/v1/lectures/{missing}/playback", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
+    // Capture boxes                                                     none wrng own  othr wrkr cook
+    row(POST, "/api/v1/agent/recordings", Some(TRACKS), Agent,         &[401, 401, 200, 200, 401, 401]),
+    row(POST, "/api/v1/agent/recordings/{scratch}/stop", Some(STOP), Agent, &[401, 401, 204, 404, 401, 401]),
+    row(POST, "/api/v1/agent/recordings/{missing}/stop", Some(STOP), Agent, &[401, 401, 404, 404, 401, 401]),
+    // Workers                                                             none wrng own  othr box  cook
+    row(POST, "/api/v1/worker/register", Some(REGISTER), Worker,         &[401, 401, 204, 204, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 204, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/segments", Some(SEGMENT), Worker, &[401, 401, 204, 204, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/finish", Some(FINISH), Worker, &[401, 401, 204, 204, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{missing}/renditions", Some(RENDITION), Worker, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{missing}/segments", Some(SEGMENT), Worker, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{missing}/finish", Some(FINISH), Worker, &[401, 401, 404, 404, 401, 401]),
+    // Media                                                          none own  othr expd tamp cook
+    row(GET, "/media/{lecture}/master.m3u8", None, Media,            &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/720p/index.m3u8", None, Media, &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/720p/0.ts", None, Media,    &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/720p/1.ts", None, Media,    &[404, 404, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/720p/..%2F..%2Fv1.ts", None, Media, &[404, 404, 404, 404, 404, 404]),
+];
+
+fn fill(text: &str, world: &World) -> String {
+    text.replace("{course}", &world.course)
+        .replace("{other_course}", &world.other_course)
+        .replace("{foreign_course}", &world.foreign_course)
+        .replace("{lecture}", &world.lecture)
+        .replace("{foreign_lecture}", &world.foreign_lecture)
+        .replace("{scratch}", &world.scratch_lecture)
+        .replace("{missing}", "00000000-0000-4000-8000-000000000000")
+}
+
+/// The signed-in sessions of [`PEOPLE`] (empty for anonymous).
+async fn sessions(app: &TestApp) -> Vec<String> {
+    let mut cookies = Vec::new();
+    for email in PEOPLE {
+        cookies.push(match email {
+            "" => String::new(),
+            email => app.login(email).await,
+        });
+    }
+    cookies
+}
+
+fn caller<'a>(cookie: &'a str, bearer: Option<&'a str>) -> As<'a> {
+    match (cookie, bearer) {
+        (_, Some(token)) => As::Bearer(token),
+        ("", None) => As::Nobody,
+        (cookie, None) => As::Cookie(cookie),
+    }
+}
+
+async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let world = build_world(&app).await;
+    let cookies = sessions(&app).await;
+    let admin = cookies[6].as_str();
+    let now = u64::try_from(Utc::now().timestamp()).unwrap();
+    let signer = app.state.signer();
+    let own = signer.sign(&world.lecture, now + 600);
+    let mut tampered = own.clone();
+    let last = if tampered.pop() == Some('A') {
+        'B'
+    } else {
+        'A'
+    };
+    tampered.push(last);
+    let media_tokens = [
+        None,
+        Some(own),
+        Some(signer.sign(&world.foreign_lecture, now + 600)),
+        Some(signer.sign(&world.lecture, now - 1)),
+        Some(tampered),
+        None,
+    ];
+
+    let mut wrong = Vec::new();
+    for row in MATRIX {
+        let (names, columns): (&[&str], usize) = match row.kind {
+            People | FreshPeople => (&PEOPLE_NAMES, 8),
+            Agent => (&AGENT_NAMES, 6),
+            Worker => (&WORKER_NAMES, 6),
+            Media => (&MEDIA_NAMES, 6),
+        };
+        assert_eq!(row.expect.len(), columns, "{} {}", row.method, row.path);
+        let path = fill(row.path, &world);
+        let body: Option<Value> = row
+            .body
+            .map(|body| serde_json::from_str(&fill(body, &world)).unwrap());
+        for (column, expected) in row.expect.iter().enumerate() {
+            let fresh;
+            let (cookie, bearer, uri) = match row.kind {
+                People => (cookies[column].as_str(), None, path.clone()),
+                FreshPeople => {
+                    fresh = match PEOPLE[column] {
+                        "" => String::new(),
+                        email => app.login(email).await,
+                    };
+                    (fresh.as_str(), None, path.clone())
+                }
+                Agent | Worker => {
+                    let (own, other, other_kind) = match row.kind {
+                        Agent => (AGENT_TOKEN, FOREIGN_AGENT_TOKEN, WORKER_TOKEN),
+                        _ => (WORKER_TOKEN, OTHER_WORKER_TOKEN, AGENT_TOKEN),
+                    };
+                    let tokens = [None, Some("wrong-token"), Some(own), Some(other)];
+                    match column {
+                        4 => ("", Some(other_kind), path.clone()),
+                        5 => (admin, None, path.clone()),
+                        _ => ("", tokens[column], path.clone()),
+                    }
+                }
+                Media => {
+                    let cookie = if column == 5 { cookies[1].as_str() } else { "" };
+                    let uri = match &media_tokens[column] {
+                        Some(token) => format!("{path}?token={token}"),
+                        None => path.clone(),
+                    };
+                    (cookie, None, uri)
+                }
+            };
+            let answer = app
+                .send(
+                    row.method.clone(),
+                    &uri,
+                    caller(cookie, bearer),
+                    body.clone(),
+                    &[],
+                )
+                .await;
+            if answer.status.as_u16() != *expected {
+                wrong.push(format!(
+                    "{} {} as {}: expected {expected}, got {} {}",
+                    row.method,
+                    row.path,
+                    names[column],
+                    answer.status,
+                    answer.text()
+                ));
+            }
+            if answer.status == StatusCode::FORBIDDEN {
+                wrong.push(format!(
+                    "{} {}: 403 tells that it exists",
+                    row.method, row.path
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// Listings leak through their contents, not their status: who sees which course codes.
+async fn course_listings_show_each_caller_only_their_courses(db: Db) {
+    let app = TestApp::spawn(db).await;
+    build_world(&app).await;
+    let expected: [(&str, &[&str]); 8] = [
+        (STUDENT, &["LEC101"]),
+        (OUTSIDER, &[]),
+        (FOREIGN_STUDENT, &["OTH100"]),
+        (FOREIGN_INSTRUCTOR, &["OTH100"]),
+        (INSTRUCTOR, &["LEC101"]),
+        (OTHER_INSTRUCTOR, &["LEC202"]),
+        (ADMIN, &["LEC101", "LEC202"]),
+        (FOREIGN_ADMIN, &["OTH100"]),
+    ];
+    for (email, codes) in expected {
+        let cookie = app.login(email).await;
+        let answer = app.get("/api/v1/courses", As::Cookie(&cookie)).await;
+        let seen: Vec<String> = answer
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|course| course["code"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(seen, codes, "{email}");
+    }
+}
+
+on_both_databases!(
+    every_endpoint_answers_every_caller_as_the_access_rules_say,
+    course_listings_show_each_caller_only_their_courses,
+);

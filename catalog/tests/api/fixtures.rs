@@ -1,0 +1,148 @@
+//! A world with neighbours, built through the store on top of the demo seed, for the tests
+//! that must show what people and machines may *not* reach:
+//!
+//! - Demo University (the demo seed): LEC101 with its instructor, an enrolled student, a
+//!   student who is not enrolled and the admin; plus LEC202, taught by a second instructor
+//!   who has nothing to do with LEC101.
+//! - Other College: its own admin, instructor, student, course (OTH100), room, capture box
+//!   and a lecture with a segment.
+//! - A second transcode worker with its own token.
+
+use axum::http::StatusCode;
+use lectern_catalog::auth;
+use lectern_catalog::store::NewAccount;
+use lectern_wire::api::Role;
+use serde_json::json;
+
+use crate::helpers::{As, TestApp, AGENT_TOKEN, PASSWORD};
+
+/// Teaches LEC202 at Demo University, not LEC101.
+pub const OTHER_INSTRUCTOR: &str = "instructor2@demo.lectern.test";
+pub const FOREIGN_ADMIN: &str = "admin@other.lectern.test";
+pub const FOREIGN_INSTRUCTOR: &str = "instructor@other.lectern.test";
+pub const FOREIGN_STUDENT: &str = "student@other.lectern.test";
+/// The capture box in Other College's room.
+pub const FOREIGN_AGENT_TOKEN: &str = "foreign-agent-token-for-tests-01";
+/// A second transcode worker.
+pub const OTHER_WORKER_TOKEN: &str = "other-worker-token-for-tests-012";
+
+/// The ids the access tests aim at.
+pub struct World {
+    /// LEC101, the demo course.
+    pub course: String,
+    /// A LEC101 lecture with one segment.
+    pub lecture: String,
+    /// LEC202 at Demo University.
+    pub other_course: String,
+    /// OTH100 at Other College.
+    pub foreign_course: String,
+    /// An OTH100 lecture with one segment.
+    pub foreign_lecture: String,
+    /// A LEC101 lecture for requests that change state (stop, reports, finish).
+    pub scratch_lecture: String,
+}
+
+/// Builds the neighbours through the store and records the lectures through the API.
+pub async fn build_world(app: &TestApp) -> World {
+    let store = app.state.store();
+    // One hash for every fixture user: argon2 is slow on purpose.
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let account = |institute_id, email, name, role| NewAccount {
+        institute_id,
+        email,
+        name,
+        role,
+        password_hash: &hash,
+    };
+
+    let demo = store
+        .ensure_institute(lectern_catalog::store::DEMO_INSTITUTE)
+        .await
+        .unwrap();
+    let other_course = store
+        .ensure_course(&demo, "LEC202", "Advanced Lecture Capture", "2026 Autumn")
+        .await
+        .unwrap();
+    let other_instructor = store
+        .ensure_user(&account(
+            &demo,
+            OTHER_INSTRUCTOR,
+            "Ivo Instructor",
+            Role::Instructor,
+        ))
+        .await
+        .unwrap();
+    store
+        .enrol(&other_course, &other_instructor, Role::Instructor)
+        .await
+        .unwrap();
+
+    let other = store.ensure_institute("Other College").await.unwrap();
+    let foreign_course = store
+        .ensure_course(&other, "OTH100", "Elsewhere Studies", "2026 Autumn")
+        .await
+        .unwrap();
+    store
+        .ensure_user(&account(&other, FOREIGN_ADMIN, "Olga Admin", Role::Admin))
+        .await
+        .unwrap();
+    for (email, name, role) in [
+        (FOREIGN_INSTRUCTOR, "Otto Instructor", Role::Instructor),
+        (FOREIGN_STUDENT, "Oona Student", Role::Student),
+    ] {
+        let id = store
+            .ensure_user(&account(&other, email, name, role))
+            .await
+            .unwrap();
+        store.enrol(&foreign_course, &id, role).await.unwrap();
+    }
+    let room = store
+        .ensure_room(&other, "Other Hall", &foreign_course)
+        .await
+        .unwrap();
+    store
+        .upsert_agent(
+            "other-hall-box",
+            &room,
+            &auth::token_hash(FOREIGN_AGENT_TOKEN),
+        )
+        .await
+        .unwrap();
+    store
+        .upsert_worker("other-worker", &auth::token_hash(OTHER_WORKER_TOKEN))
+        .await
+        .unwrap();
+
+    let lecture = start(app, AGENT_TOKEN).await;
+    app.add_segment(&lecture, 0).await;
+    let foreign_lecture = start(app, FOREIGN_AGENT_TOKEN).await;
+    app.add_segment(&foreign_lecture, 0).await;
+    let scratch_lecture = start(app, AGENT_TOKEN).await;
+    let course = store
+        .lecture(&lecture)
+        .await
+        .unwrap()
+        .expect("the lecture exists")
+        .course_id;
+    World {
+        course,
+        lecture,
+        other_course,
+        foreign_course,
+        foreign_lecture,
+        scratch_lecture,
+    }
+}
+
+/// Starts a recording with a box's token; returns the lecture id.
+async fn start(app: &TestApp, agent_token: &str) -> String {
+    let answer = app
+        .post(
+            "/api/v1/agent/recordings",
+            As::Bearer(agent_token),
+            json!({"tracks": ["presenter"]}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    answer.json()["lecture_id"].as_str().unwrap().to_owned()
+}
