@@ -42,6 +42,10 @@ pub struct Config {
     /// cookie becomes `__Host-lectern_session` with `Secure`.
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The bearer token Prometheus presents to scrape `/metrics`. Unset, `/metrics` answers
+    /// 404: the figures are not for the world.
+    #[serde(default)]
+    pub metrics_token: Option<String>,
     /// The demo institute, users, course, room, agent and worker.
     #[serde(default)]
     pub demo: DemoConfig,
@@ -87,8 +91,9 @@ impl From<figment::Error> for ConfigError {
 
 /// Keys whose environment values are taken verbatim: figment would read a hex key or token
 /// made of digits as a number and lose its leading zeros.
-const VERBATIM_KEYS: [(&str, &str); 4] = [
+const VERBATIM_KEYS: [(&str, &str); 5] = [
     ("media_key", "media_key"),
+    ("metrics_token", "metrics_token"),
     ("database_url", "database_url"),
     ("demo__agent_token", "demo.agent_token"),
     ("demo__worker_token", "demo.worker_token"),

@@ -13,6 +13,8 @@
 //! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and
 //! segments served from storage with byte ranges.
 //!
+//! Operators get `/healthz`, `/readyz` and a token-guarded Prometheus `/metrics` ([`ops`]).
+//!
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
 //! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
 
@@ -22,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod media;
 pub mod media_token;
+pub mod ops;
 pub mod startup;
 pub mod store;
 

@@ -4,7 +4,7 @@
 
 use axum::http::header::{HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
-use axum::routing::get;
+use axum::middleware;
 use axum::Router;
 use lectern_packager::LocalDir;
 use std::future::Future;
@@ -19,6 +19,7 @@ use crate::auth;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::media_token::MediaSigner;
+use crate::ops::{self, Metrics};
 use crate::store::{DemoSeed, Store, StoreError};
 
 /// The largest request body the catalog reads (reports and logins are small).
@@ -42,6 +43,7 @@ pub struct AppState {
     pub(crate) signer: MediaSigner,
     pub(crate) storage: Arc<LocalDir>,
     pub(crate) config: Arc<Config>,
+    pub(crate) metrics: Metrics,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             signer: MediaSigner::new(config.media_key.clone()),
             storage: Arc::new(LocalDir::new(&config.storage_dir)),
             config: Arc::new(config),
+            metrics: Metrics::new(),
             store,
         })
     }
@@ -86,11 +89,11 @@ impl AppState {
     }
 }
 
-/// The whole catalog as one router: `/api/v1`, `/media`, `/healthz` and the player's static
+/// The whole catalog as one router: `/api/v1`, `/media`, `/healthz`, `/readyz`, `/metrics` and the player's static
 /// files at `/` (when `web_dir` exists), falling back to its `index.html` for client routes.
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::ops::router())
         .nest("/api/v1", crate::api::router())
         .nest("/media", crate::media::router());
     router = match state.config.web_dir.as_ref().filter(|dir| dir.is_dir()) {
@@ -115,6 +118,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

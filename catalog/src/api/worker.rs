@@ -76,6 +76,7 @@ async fn segment(
     if !state.store.add_segment(&id, &req).await? {
         return Err(ApiError::NotFound);
     }
+    state.metrics.segment_reported();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -40,6 +40,7 @@ pub use people::User;
 pub use provision::NewAccount;
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
 
+use lectern_wire::api::LectureState;
 use std::fmt;
 
 /// Why the store failed. Handlers turn these into 500s.
@@ -155,6 +156,24 @@ impl Store {
             Backend::Sqlite(db) => db.migrate().await,
             Backend::Postgres(db) => db.migrate().await,
         }
+    }
+
+    /// Answers when the database answers (readiness probes).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, db => db.ping())
+    }
+
+    /// How many lectures are in each state (states without lectures are left out).
+    pub async fn lecture_counts(&self) -> Result<Vec<(LectureState, u64)>, StoreError> {
+        let rows = on_backend!(self, db => db.lecture_counts())?;
+        rows.into_iter()
+            .map(|(state, n)| {
+                Ok((
+                    lectures::parse_state(&state)?,
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect()
     }
 
     /// Closes every connection (at shutdown).

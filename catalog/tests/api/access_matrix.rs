@@ -6,7 +6,8 @@
 //!   anything the caller may not see answers 404, never 403; nobody crosses institutes;
 //! - capture boxes and workers: a missing or wrong bearer token (a person's cookie, the other
 //!   kind of machine's token) answers 401; a box acts only on its own room's lectures (404);
-//! - media: anything but a valid token for that very lecture answers 404.
+//! - media: anything but a valid token for that very lecture answers 404;
+//! - operators: `/healthz` and `/readyz` are public; `/metrics` wants the `metrics_token`.
 
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
@@ -14,7 +15,7 @@ use serde_json::Value;
 
 use crate::fixtures::{
     build_world, World, FOREIGN_ADMIN, FOREIGN_AGENT_TOKEN, FOREIGN_INSTRUCTOR, FOREIGN_STUDENT,
-    OTHER_INSTRUCTOR, OTHER_WORKER_TOKEN,
+    METRICS_TOKEN, OTHER_INSTRUCTOR, OTHER_WORKER_TOKEN,
 };
 use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, OUTSIDER, STUDENT, WORKER_TOKEN};
 
@@ -36,6 +37,9 @@ enum Kind {
     /// Worker bearer tokens. Columns: none, a wrong token, the demo worker's token, the other
     /// worker's token, a capture box's token, the admin's session cookie.
     Worker,
+    /// `/metrics` bearer tokens. Columns: none, a wrong token, the configured `metrics_token`,
+    /// a worker's token, the admin's session cookie.
+    Metrics,
     /// `?token=` on media URLs of the LEC101 lecture. Columns: none, a valid token for it, a
     /// valid token for another lecture, an expired token, a tampered token, the enrolled
     /// student's session cookie without a token.
@@ -78,6 +82,13 @@ const WORKER_NAMES: [&str; 6] = [
     "a box's token",
     "an admin's cookie",
 ];
+const METRICS_NAMES: [&str; 5] = [
+    "no token",
+    "wrong token",
+    "the metrics token",
+    "a worker's token",
+    "an admin's cookie",
+];
 const MEDIA_NAMES: [&str; 6] = [
     "no token",
     "the lecture's token",
@@ -115,7 +126,7 @@ const fn row(
     }
 }
 
-use Kind::{Agent, FreshPeople, Media, People, Worker};
+use Kind::{Agent, FreshPeople, Media, Metrics, People, Worker};
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 
@@ -149,6 +160,10 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/lectures/{foreign_lecture}/playback", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
     row(GET, "/api/v1/lectures/{missing}/playback", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
+    row(GET, "/readyz", None, People,                               &[200, 200, 200, 200, 200, 200, 200, 200]),
+    // Operators                                                       none wrng own  wrkr cook
+    row(GET, "/metrics", None, Metrics,                             &[401, 401, 200, 401, 401]),
     // Capture boxes                                                     none wrng own  othr wrkr cook
     row(POST, "/api/v1/agent/recordings", Some(TRACKS), Agent,         &[401, 401, 200, 200, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{scratch}/stop", Some(STOP), Agent, &[401, 401, 204, 404, 401, 401]),
@@ -200,7 +215,10 @@ fn caller<'a>(cookie: &'a str, bearer: Option<&'a str>) -> As<'a> {
 }
 
 async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
-    let app = TestApp::spawn(db).await;
+    let app = TestApp::spawn_with(db, |config| {
+        config.metrics_token = Some(METRICS_TOKEN.into());
+    })
+    .await;
     let world = build_world(&app).await;
     let cookies = sessions(&app).await;
     let admin = cookies[6].as_str();
@@ -230,6 +248,7 @@ async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
             Agent => (&AGENT_NAMES, 6),
             Worker => (&WORKER_NAMES, 6),
             Media => (&MEDIA_NAMES, 6),
+            Metrics => (&METRICS_NAMES, 5),
         };
         assert_eq!(row.expect.len(), columns, "{} {}", row.method, row.path);
         let path = fill(row.path, &world);
@@ -256,6 +275,18 @@ async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
                     match column {
                         4 => ("", Some(other_kind), path.clone()),
                         5 => (admin, None, path.clone()),
+                        _ => ("", tokens[column], path.clone()),
+                    }
+                }
+                Metrics => {
+                    let tokens = [
+                        None,
+                        Some("wrong-token"),
+                        Some(METRICS_TOKEN),
+                        Some(WORKER_TOKEN),
+                    ];
+                    match column {
+                        4 => (admin, None, path.clone()),
                         _ => ("", tokens[column], path.clone()),
                     }
                 }

@@ -26,6 +26,9 @@ pub const FOREIGN_AGENT_TOKEN: &str = "foreign-agent-token-for-tests-01";
 /// A second transcode worker.
 pub const OTHER_WORKER_TOKEN: &str = "other-worker-token-for-tests-012";
 
+/// The `metrics_token` of catalogs whose `/metrics` tests configure one.
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests-01234567";
+
 /// The ids the access tests aim at.
 pub struct World {
     /// LEC101, the demo course.

@@ -70,6 +70,21 @@ impl SqliteDb {
     pub(super) async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// One round trip to the database (readiness).
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// How many lectures are in each state (states without lectures are left out).
+    pub(super) async fn lecture_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT state, COUNT(*) FROM lectures GROUP BY state")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
 }
 
 /// A time as stored: fixed-width RFC 3339 UTC text.

@@ -1,0 +1,237 @@
+//! What operators and their probes ask: `/healthz` (the process is up), `/readyz` (the
+//! database answers and the storage directory takes writes) and `/metrics` (Prometheus
+//! text). Every catalog has its own [`Metrics`] recorder, so catalogs in one process (the
+//! tests) never mix their figures.
+//!
+//! `/metrics` tells how busy the service is and how many lectures it holds, so it is not
+//! public: it answers only when `metrics_token` is configured, and only to
+//! `Authorization: Bearer <metrics_token>` (401 otherwise); without the key it is a 404.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use lectern_wire::api::{ErrorBody, ErrorDetail, LectureState};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+/// Requests by method, route template and status (counter).
+pub const HTTP_REQUESTS: &str = "lectern_http_requests_total";
+/// Request latency by method and route template (histogram, seconds).
+pub const HTTP_DURATION: &str = "lectern_http_request_duration_seconds";
+/// Lectures by state, counted when scraped (gauge).
+pub const LECTURES: &str = "lectern_lectures";
+/// Segments workers reported stored (counter).
+pub const SEGMENTS_REPORTED: &str = "lectern_segments_reported_total";
+
+/// Latency buckets: API answers take milliseconds, segment downloads can take seconds.
+const DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The routes of this module, at the root.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// One catalog's Prometheus recorder. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh recorder with nothing recorded.
+    pub fn new() -> Metrics {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), &DURATION_BUCKETS)
+            .expect("the latency buckets are not empty")
+            .build_recorder();
+        Metrics {
+            handle: recorder.handle(),
+            recorder: Arc::new(recorder),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(self.recorder.as_ref(), f)
+    }
+
+    /// Counts one answered request and its latency. `route` is the route template (e.g.
+    /// `/api/v1/lectures/{id}`), never the raw path, so IDs do not become label values.
+    pub fn http_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let (method, route) = (method.to_owned(), route.to_owned());
+        self.with(|| {
+            let status = status.to_string();
+            metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
+                .increment(1);
+            metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route)
+                .record(elapsed.as_secs_f64());
+        });
+    }
+
+    /// Counts a segment a worker reported stored.
+    pub fn segment_reported(&self) {
+        self.with(|| metrics::counter!(SEGMENTS_REPORTED).increment(1));
+    }
+
+    /// The Prometheus text exposition, with the lecture gauges set to `lectures` first.
+    pub fn render(&self, lectures: &[(LectureState, u64)]) -> String {
+        self.with(|| {
+            for state in ALL_STATES {
+                let count = lectures
+                    .iter()
+                    .find(|(s, _)| *s == state)
+                    .map_or(0, |(_, n)| *n);
+                #[allow(clippy::cast_precision_loss)]
+                metrics::gauge!(LECTURES, "state" => state_label(state)).set(count as f64);
+            }
+        });
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+}
+
+const ALL_STATES: [LectureState; 5] = [
+    LectureState::Scheduled,
+    LectureState::Capturing,
+    LectureState::Processing,
+    LectureState::Ready,
+    LectureState::Failed,
+];
+
+fn state_label(state: LectureState) -> &'static str {
+    match state {
+        LectureState::Scheduled => "scheduled",
+        LectureState::Capturing => "capturing",
+        LectureState::Processing => "processing",
+        LectureState::Ready => "ready",
+        LectureState::Failed => "failed",
+    }
+}
+
+/// Middleware: counts every request by its route template and status.
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "other",
+    }
+    .to_owned();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_request(&method, &route, response.status().as_u16(), start.elapsed());
+    response
+}
+
+fn not_ready(message: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: "not_ready".into(),
+            message: message.into(),
+        },
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+/// 200 `ok` when the database answers and the storage directory takes a write; otherwise
+/// 503 with `{"error":{"code":"not_ready","message"}}` naming which (details go to the log).
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database does not answer");
+            return not_ready("the database does not answer");
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
+            return not_ready("the database does not answer");
+        }
+    }
+    if let Err(error) = probe_storage(&state.config.storage_dir).await {
+        tracing::warn!(%error, dir = %state.config.storage_dir.display(), "not ready: storage");
+        return not_ready("the storage directory is not writable");
+    }
+    "ok".into_response()
+}
+
+/// Writes and removes a small file in `dir` (creating `dir` like the storage would).
+async fn probe_storage(dir: &std::path::Path) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let probe = dir.join(format!(".readyz-{}", crate::auth::new_token()));
+    tokio::fs::write(&probe, b"ready").await?;
+    tokio::fs::remove_file(&probe).await
+}
+
+/// True when the request's bearer token is the configured metrics token.
+fn may_scrape(headers: &HeaderMap, expected: &str) -> bool {
+    let Some(given) = headers
+        .get(lectern_wire::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+    else {
+        return false;
+    };
+    // Compare digests, so the time taken says nothing about how much of the token matched.
+    Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return ApiError::NotFound.into_response();
+    };
+    if !may_scrape(&headers, expected) {
+        let mut response = ApiError::Unauthenticated.into_response();
+        response
+            .headers_mut()
+            .insert(WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
+        return response;
+    }
+    let lectures = match state.store.lecture_counts().await {
+        Ok(counts) => counts,
+        Err(e) => return ApiError::Store(e).into_response(),
+    };
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(&lectures),
+    )
+        .into_response()
+}
