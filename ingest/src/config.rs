@@ -20,7 +20,39 @@ pub struct Config {
     pub keyframe_seconds: u32,
     /// The simulated classroom's camera.
     pub source: Source,
+    /// How much the spool may hold; see [`crate::spool::DiskGuard`].
+    pub disk_guard: DiskGuardConfig,
 }
+
+/// The disk guard's limits (`[disk_guard]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiskGuardConfig {
+    /// The most the spool may hold, in MiB. Over it, chunks the catalog has confirmed are
+    /// deleted, oldest first; chunks it has not are never deleted, only warned about.
+    pub spool_limit_mib: u64,
+    /// Free space to keep on the spool's file system, in MiB: under it, confirmed chunks are
+    /// deleted and a warning is raised.
+    pub min_free_mib: u64,
+    /// Seconds between the guard's passes.
+    pub interval_seconds: u64,
+}
+
+impl DiskGuardConfig {
+    /// The limits in bytes.
+    pub fn limits(&self) -> crate::spool::DiskLimits {
+        crate::spool::DiskLimits {
+            spool_limit_bytes: self.spool_limit_mib.saturating_mul(MIB),
+            min_free_bytes: self.min_free_mib.saturating_mul(MIB),
+        }
+    }
+
+    /// The time between passes.
+    pub fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.interval_seconds)
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
 
 /// A test source standing in for the classroom's camera and microphone.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -44,6 +76,11 @@ impl Default for Config {
                 height: 720,
                 frame_rate: 30,
                 video_bitrate_kbps: 3000,
+            },
+            disk_guard: DiskGuardConfig {
+                spool_limit_mib: 64 * 1024,
+                min_free_mib: 2 * 1024,
+                interval_seconds: 30,
             },
         }
     }
@@ -85,6 +122,16 @@ impl Config {
         if !(1..=60).contains(&s.frame_rate) {
             return invalid("source.frame_rate", "must be between 1 and 60");
         }
+        let guard = &self.disk_guard;
+        if guard.spool_limit_mib == 0 {
+            return invalid(
+                "disk_guard.spool_limit_mib",
+                "must be at least 1 (MiB the spool may hold)",
+            );
+        }
+        if !(1..=3600).contains(&guard.interval_seconds) {
+            return invalid("disk_guard.interval_seconds", "must be between 1 and 3600");
+        }
         Ok(())
     }
 }
@@ -102,6 +149,32 @@ mod tests {
         };
         let err = config.validate().unwrap_err();
         assert!(err.to_string().contains("`chunk_seconds`"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_spool_limit_names_its_key() {
+        let mut config = Config {
+            token: "t".into(),
+            ..Config::default()
+        };
+        config.disk_guard.spool_limit_mib = 0;
+        let err = config.validate().unwrap_err();
+        assert!(
+            err.to_string().contains("`disk_guard.spool_limit_mib`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_guard_interval_of_zero_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("i.toml");
+        std::fs::write(&file, "token = \"t\"\n[disk_guard]\ninterval_seconds = 0\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err();
+        assert!(
+            err.to_string().contains("`disk_guard.interval_seconds`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -22,6 +22,36 @@ pub enum IngestError {
     },
     #[error(transparent)]
     Catalog(#[from] lectern_client::ApiError),
+    #[error(transparent)]
+    Journal(#[from] SpoolError),
+}
+
+/// Why the spool's journal or the disk guard could not do their work.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("spool I/O on {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a spool chunk (expected <recording>/<track>/<index>.ts)")]
+    NotAChunk { path: std::path::PathBuf },
+    #[error("the journal of recording {recording} has no chunk {track}/{index}")]
+    UnknownChunk {
+        recording: String,
+        track: String,
+        index: u32,
+    },
+    #[error("the journal writer stopped before the recording ended")]
+    WriterGone,
+}
+
+impl SpoolError {
+    /// Wraps an I/O error with the path it happened on.
+    pub fn io(path: impl Into<std::path::PathBuf>) -> impl FnOnce(std::io::Error) -> SpoolError {
+        let path = path.into();
+        move |source| SpoolError::Io { path, source }
+    }
 }
 
 impl From<gst::glib::BoolError> for IngestError {

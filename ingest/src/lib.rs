@@ -7,6 +7,8 @@
 //!
 //! - [`config`]: the box's typed settings.
 //! - [`capture`]: the capture pipeline (sources, encoders, spool, live tap).
+//! - [`spool`]: the chunk journal (size, duration, SHA-256, confirmed or not), the start-up
+//!   repair after a kill, and the disk guard that deletes only what the catalog holds.
 //! - [`live_push`]: the SRT pusher, restarted with backoff.
 //! - [`catalog`]: the catalog client of the agent API.
 //! - [`run`]: one recording from start to a clean stop.
@@ -18,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod live_push;
 mod recorder;
+pub mod spool;
 
 pub use config::Config;
 pub use error::IngestError;

@@ -6,6 +6,7 @@ use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::{pipeline_error, IngestError};
 use crate::live_push::{self, Destination};
+use crate::spool::{self, ChunkWriter, DiskGuard};
 use futures_util::StreamExt;
 use gst::prelude::*;
 use lectern_wire::agent::{StartRecording, StopRecording};
@@ -19,28 +20,46 @@ const FINALISE_TIMEOUT: Duration = Duration::from_secs(10);
 const TRACK: &str = "presenter";
 
 /// Records until `stop` resolves (or the capture fails), then finalises and reports.
+///
+/// Before recording, chunks a killed daemon left unjournaled are repaired; while recording,
+/// every closed chunk is journaled and the disk guard keeps the spool within its limits.
 pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), IngestError> {
     gst::init().map_err(|e| IngestError::Gst(format!("GStreamer did not initialise: {e}")))?;
-    let recording_dir = config
-        .spool_dir
-        .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
-    let chunk_dir = recording_dir.join(TRACK);
-    std::fs::create_dir_all(&chunk_dir).map_err(|source| IngestError::Spool {
-        path: chunk_dir.clone(),
-        source,
-    })?;
+    let spool_dir = config.spool_dir.clone();
+    let journal = tokio::task::spawn_blocking(move || {
+        spool::repair_spool(&spool_dir)?;
+        let journal = spool::create_recording(&spool_dir, chrono::Utc::now())?;
+        spool::create_track_dir(&journal, TRACK).map(|dir| (journal, dir))
+    })
+    .await
+    .map_err(|e| IngestError::Gst(format!("the spool set-up panicked: {e}")))?;
+    let (journal, chunk_dir) = journal?;
+    let recording_dir = journal.recording_dir().to_owned();
+
+    let (stop_guard, guard_stopped) = tokio::sync::oneshot::channel::<()>();
+    let guard = DiskGuard::new(&config.spool_dir, config.disk_guard.limits());
+    let guard = tokio::spawn(guard.run(config.disk_guard.interval(), async move {
+        let _ = guard_stopped.await;
+    }));
 
     let capture = capture::build(&config, TRACK, &chunk_dir)?;
     let pipeline = capture.pipeline.clone();
-    let result = record(&config, capture, stop).await;
+    let mut writer = ChunkWriter::new(journal);
+    let result = record(&config, capture, &mut writer, stop).await;
     let _ = pipeline.set_state(gst::State::Null);
+    let journaled = writer.finish().await;
+    let _ = stop_guard.send(());
+    let _ = guard.await;
     tracing::info!(spool = %recording_dir.display(), "recording closed");
+    let chunks = journaled?;
+    tracing::info!(chunks = chunks.len(), "every closed chunk is journaled");
     result
 }
 
 async fn record(
     config: &Config,
     capture: capture::Capture,
+    writer: &mut ChunkWriter,
     stop: impl Future<Output = ()>,
 ) -> Result<(), IngestError> {
     let capture::Capture { pipeline, live } = capture;
@@ -60,6 +79,7 @@ async fn record(
                 if let Some(e) = pipeline_error(&message) {
                     break Some(e);
                 }
+                writer.handle(&message);
             }
         }
     };
@@ -71,6 +91,7 @@ async fn record(
             if matches!(message.view(), gst::MessageView::Eos(_)) {
                 return;
             }
+            writer.handle(&message);
         }
     })
     .await;
