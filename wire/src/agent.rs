@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/agent/recordings`: the box has started recording now.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRecording {
     /// The lecture's title; the catalog names it after the course and date when absent.
     pub title: Option<String>,
@@ -13,6 +14,7 @@ pub struct StartRecording {
 
 /// The catalog's answer to [`StartRecording`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordingStarted {
     pub recording_id: String,
     pub lecture_id: String,
@@ -23,6 +25,7 @@ pub struct RecordingStarted {
 
 /// An SRT destination for one recording.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveTarget {
     /// `srt://host:port` of the worker's listener.
     pub srt_url: String,
@@ -33,6 +36,7 @@ pub struct LiveTarget {
 
 /// `POST /api/v1/agent/recordings/{id}/stop`: the box has stopped recording.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StopRecording {
     /// Seconds the box recorded, by its own clock.
     pub recorded_seconds: f64,

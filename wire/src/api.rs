@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
@@ -12,6 +13,7 @@ pub struct LoginRequest {
 
 /// A user's role within their institute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -21,6 +23,7 @@ pub enum Role {
 
 /// `GET /api/v1/me`, and the body of a successful login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: String,
     pub email: String,
@@ -32,6 +35,7 @@ pub struct Me {
 
 /// One course, as listed by `GET /api/v1/courses`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Course {
     pub id: String,
     pub code: String,
@@ -41,6 +45,7 @@ pub struct Course {
 
 /// Where a lecture is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LectureState {
     /// Planned, nothing recorded yet.
@@ -57,6 +62,7 @@ pub enum LectureState {
 
 /// `GET /api/v1/lectures/{id}` and the items of `GET /api/v1/courses/{id}/lectures`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Lecture {
     pub id: String,
     pub course_id: String,
@@ -75,18 +81,21 @@ pub struct Lecture {
 /// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist.
 /// The URL carries a short-lived token scoped to this lecture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Playback {
     pub master: String,
 }
 
 /// The body of every error answer: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// A machine-readable `code` (e.g. `not_found`) and a `message` for people.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 /// `POST /api/v1/worker/register`: the worker is up and takes live sessions at `srt_url`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterWorker {
     /// `srt://host:port` a capture box can reach.
     pub srt_url: String,
@@ -15,6 +16,7 @@ pub struct RegisterWorker {
 /// `POST /api/v1/worker/lectures/{id}/renditions`: a rendition of one track exists.
 /// Sent before its first segment; sending it again updates it (e.g. a truer bandwidth).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenditionReport {
     pub track: String,
     /// The rung's name, e.g. `720p`; also its directory in storage.
@@ -31,6 +33,7 @@ pub struct RenditionReport {
 /// `POST /api/v1/worker/lectures/{id}/segments`: a segment is stored (sent only after its
 /// upload succeeded).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SegmentReport {
     pub track: String,
     pub rung: String,
@@ -47,6 +50,7 @@ pub struct SegmentReport {
 /// `POST /api/v1/worker/lectures/{id}/finish`: the live input ended and every segment is
 /// reported; the lecture can become on-demand.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinishLecture {
     /// A message a person understands when the session failed.
     pub error: Option<String>,

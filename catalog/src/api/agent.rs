@@ -23,6 +23,10 @@ pub(super) fn router() -> Router<AppState> {
 /// Creates a capturing lecture in the room's course and, when a worker is up, tells the box
 /// where to push it live. The recording id is the lecture id for now.
 #[tracing::instrument(skip_all, fields(agent = %agent.id))]
+#[utoipa::path(post, path = "/api/v1/agent/recordings", tag = "capture boxes", security(("agent_token" = [])),
+    request_body = StartRecording,
+    responses((status = 200, body = RecordingStarted), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 409, body = lectern_wire::api::ErrorBody, description = "the room has no default course")))]
 async fn start(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,
@@ -77,6 +81,10 @@ async fn start(
 }
 
 #[tracing::instrument(skip_all, fields(agent = %agent.id, lecture = %id))]
+#[utoipa::path(post, path = "/api/v1/agent/recordings/{id}/stop", tag = "capture boxes", security(("agent_token" = [])),
+    params(("id" = String, Path, description = "recording id")), request_body = StopRecording,
+    responses((status = 204, description = "lecture is processing"), (status = 401, body = lectern_wire::api::ErrorBody),
+        (status = 404, body = lectern_wire::api::ErrorBody, description = "not a recording of this box's room")))]
 async fn stop(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,

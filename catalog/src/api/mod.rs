@@ -2,9 +2,11 @@
 //! Handlers are thin: extract (the extractor is the access check), call the store, answer.
 
 mod agent;
+pub mod openapi;
 mod people;
 mod worker;
 
+use axum::routing::get;
 use axum::Router;
 
 use crate::error::ApiError;
@@ -13,6 +15,7 @@ use crate::startup::AppState;
 /// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi::document))
         .merge(people::router())
         .merge(agent::router())
         .merge(worker::router())

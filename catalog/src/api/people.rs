@@ -53,6 +53,9 @@ fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
 }
 
 #[tracing::instrument(skip_all, fields(email = %req.email))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "people", request_body = LoginRequest,
+    responses((status = 200, body = Me, description = "signed in; Set-Cookie carries the session"),
+        (status = 401, body = api::ErrorBody, description = "invalid_credentials")))]
 async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -89,6 +92,9 @@ async fn login(
 
 /// Ends the caller's session. Without a valid session it answers 401 like every other
 /// `/api/v1` endpoint but login, and still clears a stale cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "people", security(("session" = [])),
+    responses((status = 204, description = "session ended, cookie cleared"),
+        (status = 401, body = api::ErrorBody, description = "no valid session")))]
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
     let name = auth::cookie_name(&state);
     let token = jar.get(name).map(|cookie| auth::token_hash(cookie.value()));
@@ -105,10 +111,15 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Respons
     Ok((cleared, StatusCode::NO_CONTENT).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/me", tag = "people", security(("session" = [])),
+    responses((status = 200, body = Me), (status = 401, body = api::ErrorBody)))]
 async fn me(AuthUser(user): AuthUser) -> Json<Me> {
     Json(me_body(user))
 }
 
+#[utoipa::path(get, path = "/api/v1/courses", tag = "people", security(("session" = [])),
+    responses((status = 200, body = [api::Course], description = "courses the caller is enrolled in or teaches (admin: the institute's)"),
+        (status = 401, body = api::ErrorBody)))]
 async fn courses(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -116,6 +127,10 @@ async fn courses(
     Ok(Json(state.store.visible_courses(&user).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/courses/{id}/lectures", tag = "people", security(("session" = [])),
+    params(("id" = String, Path, description = "course id")),
+    responses((status = 200, body = [api::Lecture], description = "newest first"),
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "no such course, or not visible to the caller")))]
 async fn course_lectures(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -134,6 +149,10 @@ async fn course_lectures(
     Ok(Json(lectures))
 }
 
+#[utoipa::path(get, path = "/api/v1/lectures/{id}", tag = "people", security(("session" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    responses((status = 200, body = api::Lecture),
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "no such lecture, or not visible to the caller")))]
 async fn lecture(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -151,6 +170,10 @@ async fn lecture(
 /// Hands out the master playlist's URL with a token scoped to this lecture. This is where
 /// enrolment is checked for media; the token carries the decision to every byte.
 #[tracing::instrument(skip(state, user), fields(user = %user.id))]
+#[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    responses((status = 200, body = Playback, description = "the master playlist URL with a media token"),
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet")))]
 async fn playback(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

@@ -24,6 +24,10 @@ pub(super) fn router() -> Router<AppState> {
 /// Also the worker's heartbeat: a worker is offered for live sessions while it registered
 /// within the last minute.
 #[tracing::instrument(skip_all, fields(worker = %worker.id))]
+#[utoipa::path(post, path = "/api/v1/worker/register", tag = "workers", security(("worker_token" = [])),
+    request_body = RegisterWorker,
+    responses((status = 204, description = "registered; also the heartbeat"), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody)))]
 async fn register(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -42,6 +46,11 @@ async fn register(
 }
 
 #[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+#[utoipa::path(post, path = "/api/v1/worker/lectures/{id}/renditions", tag = "workers", security(("worker_token" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    request_body = RenditionReport,
+    responses((status = 204, description = "upserted by track and rung"), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
 async fn rendition(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -57,6 +66,11 @@ async fn rendition(
 }
 
 #[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+#[utoipa::path(post, path = "/api/v1/worker/lectures/{id}/segments", tag = "workers", security(("worker_token" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    request_body = SegmentReport,
+    responses((status = 204, description = "recorded (idempotent)"), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
 async fn segment(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -81,6 +95,11 @@ async fn segment(
 }
 
 #[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+#[utoipa::path(post, path = "/api/v1/worker/lectures/{id}/finish", tag = "workers", security(("worker_token" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    request_body = FinishLecture,
+    responses((status = 204, description = "lecture ready, or failed with the error"), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
 async fn finish(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,

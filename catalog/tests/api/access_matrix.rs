@@ -1,5 +1,6 @@
 //! The access-control matrix: every endpoint × every kind of caller, as data. Adding an
-//! endpoint means adding a row to [`MATRIX`].
+//! endpoint means adding a row to [`MATRIX`]; the OpenAPI test holds the documented `/api/v1`
+//! operations to this table, so a documented route without a row (or the reverse) fails there.
 //!
 //! The rules the rows encode (`docs/contracts.md`):
 //! - people: without a session every `/api/v1` endpoint but login answers 401; with one,
@@ -160,6 +161,7 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/lectures/{foreign_lecture}/playback", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
     row(GET, "/api/v1/lectures/{missing}/playback", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/readyz", None, People,                               &[200, 200, 200, 200, 200, 200, 200, 200]),
     // Operators                                                       none wrng own  wrkr cook
@@ -183,6 +185,36 @@ const MATRIX: &[Row] = &[
     row(GET, "/media/{lecture}/presenter/720p/1.ts", None, Media,    &[404, 404, 404, 404, 404, 404]),
     row(GET, "/media/{lecture}/presenter/720p/..%2F..%2Fv1.ts", None, Media, &[404, 404, 404, 404, 404, 404]),
 ];
+
+/// The `/api/v1` operations in [`MATRIX`], as (method, path template), e.g.
+/// `("get", "/api/v1/lectures/{id}")`: what the OpenAPI document must describe.
+pub fn api_operations() -> Vec<(String, String)> {
+    let mut operations: Vec<(String, String)> = MATRIX
+        .iter()
+        .filter(|row| {
+            row.path.starts_with("/api/v1/")
+                && !matches!(
+                    row.path,
+                    "/api/v1/no-such-endpoint" | "/api/v1/openapi.json"
+                )
+        })
+        .map(|row| {
+            let template = row
+                .path
+                .split('/')
+                .map(|part| match part.starts_with('{') {
+                    true => "{id}",
+                    false => part,
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            (row.method.as_str().to_ascii_lowercase(), template)
+        })
+        .collect();
+    operations.sort();
+    operations.dedup();
+    operations
+}
 
 fn fill(text: &str, world: &World) -> String {
     text.replace("{course}", &world.course)

@@ -35,6 +35,7 @@ mod config;
 mod fixtures;
 mod helpers;
 mod media;
+mod openapi;
 mod ops;
 mod pg_cluster;
 mod store;

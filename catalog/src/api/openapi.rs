@@ -1,0 +1,59 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of `/api/v1`, generated from the
+//! handlers' `#[utoipa::path]` and the wire types' `ToSchema` (feature `openapi` of
+//! `lectern-wire`). It is public: it describes the open source, not anyone's data, and
+//! tools (schemathesis, client generators) read it without a session.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{agent, people, worker};
+
+/// The document: every `/api/v1` operation, its bodies and its authentication.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Lectern catalog API", description = "People, courses, lectures and playback; capture boxes and transcode workers. Outsiders get 404, never 403."),
+    paths(
+        people::login, people::logout, people::me, people::courses, people::course_lectures,
+        people::lecture, people::playback,
+        agent::start, agent::stop,
+        worker::register, worker::rendition, worker::segment, worker::finish,
+    ),
+    modifiers(&Authentication),
+)]
+pub struct ApiDoc;
+
+/// The three ways in: the session cookie, a capture box's token and a worker's token.
+struct Authentication;
+
+impl Modify for Authentication {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "from POST /api/v1/auth/login; __Host-lectern_session over HTTPS",
+            ))),
+        );
+        for (name, what) in [
+            ("agent_token", "a capture box's API token"),
+            ("worker_token", "a transcode worker's API token"),
+        ] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some(what))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// Serves the document.
+pub(super) async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
