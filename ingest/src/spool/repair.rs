@@ -192,3 +192,72 @@ fn chunk_files(recording_dir: &Path) -> Result<Vec<PathBuf>, SpoolError> {
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spool::ts::{pes_packet, PACKET};
+
+    /// Ten frames at 30 fps and `tail` bytes of a packet cut short.
+    fn killed_chunk(tail: usize) -> Vec<u8> {
+        let mut bytes: Vec<u8> = (0..10u64)
+            .flat_map(|n| pes_packet(0x100, n * 3000))
+            .collect();
+        bytes.extend(&pes_packet(0x100, 30_000)[..tail]);
+        bytes
+    }
+
+    #[test]
+    fn an_unjournaled_chunk_is_cut_to_whole_packets_and_journaled_after_the_last_one() {
+        let recording = tempfile::tempdir().unwrap();
+        let track = recording.path().join("presenter");
+        std::fs::create_dir(&track).unwrap();
+        let journal = Journal::open(recording.path()).unwrap();
+        std::fs::write(track.join("00000.ts"), killed_chunk(0)).unwrap();
+        let first = repair_recording(recording.path())
+            .unwrap()
+            .journaled
+            .remove(0);
+        std::fs::write(track.join("00001.ts"), killed_chunk(100)).unwrap();
+        std::fs::write(track.join("00002.ts"), b"").unwrap();
+
+        let repaired = repair_recording(recording.path()).unwrap();
+
+        assert_eq!(repaired.journaled.len(), 1);
+        let second = &repaired.journaled[0];
+        assert_eq!(second.index, 1);
+        assert_eq!(second.bytes, 10 * PACKET as u64);
+        assert_eq!(
+            std::fs::metadata(track.join("00001.ts")).unwrap().len(),
+            second.bytes
+        );
+        assert_eq!(second.duration_ns, 333_333_333);
+        assert_eq!(
+            second.start,
+            first.end(),
+            "it starts where the chunk before ended"
+        );
+        assert!(second.repaired);
+        assert_eq!(repaired.removed_empty, [track.join("00002.ts")]);
+        assert_eq!(journal.chunks().unwrap().len(), 2);
+        assert_eq!(
+            repair_recording(recording.path()).unwrap(),
+            Repaired::default(),
+            "a second repair has nothing to do"
+        );
+    }
+
+    #[test]
+    fn a_chunk_out_of_sync_is_moved_aside_not_journaled() {
+        let recording = tempfile::tempdir().unwrap();
+        let track = recording.path().join("presenter");
+        std::fs::create_dir(&track).unwrap();
+        std::fs::write(track.join("00000.ts"), vec![0u8; 2 * PACKET]).unwrap();
+
+        let repaired = repair_recording(recording.path()).unwrap();
+
+        assert_eq!(repaired.damaged, [track.join("00000.ts.damaged")]);
+        assert!(repaired.journaled.is_empty());
+        assert!(track.join("00000.ts.damaged").exists());
+    }
+}

@@ -102,24 +102,25 @@ fn span_ticks(times: &[u64]) -> Option<u64> {
     Some(unwrapped.last()? - unwrapped.first()? + frame)
 }
 
+/// A packet starting a video PES with `pts`, for tests.
+#[cfg(test)]
+pub(crate) fn pes_packet(pid: u16, pts: u64) -> Vec<u8> {
+    let mut p = vec![SYNC, 0x40 | (pid >> 8) as u8, pid as u8, 0x10];
+    p.extend_from_slice(&[0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5]);
+    p.extend_from_slice(&[
+        0x21 | ((pts >> 29) & 0x0e) as u8,
+        (pts >> 22) as u8,
+        0x01 | ((pts >> 14) & 0xfe) as u8,
+        (pts >> 7) as u8,
+        0x01 | ((pts << 1) & 0xfe) as u8,
+    ]);
+    p.resize(PACKET, 0xff);
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A packet starting a video PES with `pts`.
-    fn pes_packet(pid: u16, pts: u64) -> Vec<u8> {
-        let mut p = vec![SYNC, 0x40 | (pid >> 8) as u8, pid as u8, 0x10];
-        p.extend_from_slice(&[0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5]);
-        p.extend_from_slice(&[
-            0x21 | ((pts >> 29) & 0x0e) as u8,
-            (pts >> 22) as u8,
-            0x01 | ((pts >> 14) & 0xfe) as u8,
-            (pts >> 7) as u8,
-            0x01 | ((pts << 1) & 0xfe) as u8,
-        ]);
-        p.resize(PACKET, 0xff);
-        p
-    }
 
     #[test]
     fn a_partial_last_packet_is_left_out_and_the_span_counts_one_frame_more() {

@@ -25,10 +25,10 @@ pub fn ffprobe_decode(path: &Path) -> (u64, String) {
         "ffprobe failed on {}",
         path.display()
     );
+    // MPEG-TS lists the stream under its program too: the first number is the count.
     let frames = String::from_utf8_lossy(&output.stdout)
-        .trim()
-        .trim_end_matches(',')
-        .parse()
+        .lines()
+        .find_map(|line| line.trim().trim_end_matches(',').parse().ok())
         .unwrap_or(0);
     (frames, String::from_utf8_lossy(&output.stderr).into_owned())
 }
