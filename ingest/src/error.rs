@@ -15,15 +15,10 @@ pub enum IngestError {
     },
     #[error("GStreamer: {0}")]
     Gst(String),
-    #[error("could not create the spool directory {path}: {source}")]
-    Spool {
-        path: std::path::PathBuf,
-        source: std::io::Error,
-    },
     #[error(transparent)]
     Catalog(#[from] lectern_client::ApiError),
     #[error(transparent)]
-    Journal(#[from] SpoolError),
+    Spool(#[from] SpoolError),
 }
 
 /// Why the spool's journal or the disk guard could not do their work.

@@ -49,21 +49,34 @@ impl ChunkWriter {
             let journaled = journaled.clone();
             async move {
                 let mut records = Vec::new();
+                let mut first_failure = None;
                 while let Some(chunk) = queue.recv().await {
                     let journal = journal.clone();
+                    let path = chunk.path.clone();
                     let record =
                         tokio::task::spawn_blocking(move || journal_chunk(&journal, chunk))
                             .await
-                            .map_err(|_| SpoolError::WriterGone)??;
-                    tracing::info!(
-                        recording = %record.recording, track = %record.track, index = record.index,
-                        bytes = record.bytes, seconds = record.duration_ns as f64 / 1e9,
-                        "chunk journaled"
-                    );
-                    let _ = journaled.send(record.clone());
-                    records.push(record);
+                            .map_err(|_| SpoolError::WriterGone)
+                            .and_then(|r| r);
+                    match record {
+                        Ok(record) => {
+                            tracing::info!(
+                                recording = %record.recording, track = %record.track, index = record.index,
+                                bytes = record.bytes, seconds = record.duration_ns as f64 / 1e9,
+                                "chunk journaled"
+                            );
+                            let _ = journaled.send(record.clone());
+                            records.push(record);
+                        }
+                        // Keep journaling the next chunks; the start-up repair journals this
+                        // one from its file.
+                        Err(e) => {
+                            tracing::error!(chunk = %path.display(), error = %e, "could not journal a chunk");
+                            first_failure.get_or_insert(e);
+                        }
+                    }
                 }
-                Ok(records)
+                first_failure.map_or(Ok(records), Err)
             }
         });
         ChunkWriter {
@@ -135,7 +148,8 @@ impl ChunkWriter {
         let _ = self.closed.send(chunk);
     }
 
-    /// Waits until every closed chunk is journaled; returns the records journaled.
+    /// Waits until every closed chunk is journaled; returns the records journaled, or the
+    /// first failure (later chunks were still journaled).
     pub async fn finish(self) -> Result<Vec<ChunkRecord>, SpoolError> {
         for path in self.open.keys() {
             tracing::warn!(chunk = %path.display(), "a chunk never closed; the start-up repair will journal it");
