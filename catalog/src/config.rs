@@ -4,6 +4,7 @@
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
+use lectern_packager::{StorageConfig, StorageError};
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 use std::net::SocketAddr;
@@ -26,9 +27,14 @@ pub struct Config {
     /// (embedded, the default) or `postgres://user:password@host:5432/lectern` (production).
     #[serde(default = "default_database_url")]
     pub database_url: String,
-    /// The local storage directory the workers write lectures to (packager `LocalDir`).
+    /// The local storage directory the workers write lectures to (packager `LocalDir`),
+    /// when `storage.kind` is `local`.
     #[serde(default = "default_storage_dir")]
     pub storage_dir: PathBuf,
+    /// `[storage]`: `kind = "local"` (the default: `storage_dir`) or `kind = "s3"` with the
+    /// bucket's settings; then segments are handed to viewers as presigned URLs.
+    #[serde(default)]
+    pub storage: StorageConfig,
     /// The player's static files, served at `/` with a fallback to `index.html`. A missing
     /// directory means no UI, only the API.
     #[serde(default)]
@@ -78,9 +84,23 @@ pub enum ConfigError {
     /// `database_url` names a database the catalog does not run on.
     #[error("configuration: {0}")]
     UnsupportedDatabase(UnsupportedUrl),
+    /// A `[storage]` setting is wrong.
+    #[error("configuration key `{key}`: {message}")]
+    Storage { key: &'static str, message: String },
     /// `demo.seed` is on but a demo token is missing.
     #[error("configuration: demo.seed is true but key {key} is not set")]
     MissingDemoToken { key: &'static str },
+}
+
+/// A `[storage]` setting's error, under its key.
+pub(crate) fn storage_error(e: StorageError) -> ConfigError {
+    ConfigError::Storage {
+        key: e.setting_key().unwrap_or("storage"),
+        message: match e {
+            StorageError::BadSetting { message, .. } => message,
+            other => other.to_string(),
+        },
+    }
 }
 
 impl From<figment::Error> for ConfigError {
@@ -91,8 +111,10 @@ impl From<figment::Error> for ConfigError {
 
 /// Keys whose environment values are taken verbatim: figment would read a hex key or token
 /// made of digits as a number and lose its leading zeros.
-const VERBATIM_KEYS: [(&str, &str); 5] = [
+const VERBATIM_KEYS: [(&str, &str); 7] = [
     ("media_key", "media_key"),
+    ("storage__access_key_id", "storage.access_key_id"),
+    ("storage__secret_access_key", "storage.secret_access_key"),
     ("metrics_token", "metrics_token"),
     ("database_url", "database_url"),
     ("demo__agent_token", "demo.agent_token"),
@@ -132,6 +154,7 @@ impl Config {
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
         let config: Config = figment.extract()?;
         DatabaseKind::from_url(&config.database_url).map_err(ConfigError::UnsupportedDatabase)?;
+        config.storage.validate().map_err(storage_error)?;
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {

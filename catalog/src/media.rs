@@ -16,7 +16,6 @@ use axum::Router;
 use chrono::Utc;
 use lectern_packager::keys::{self, is_safe_component};
 use lectern_packager::playlist;
-use lectern_packager::Storage;
 use lectern_wire::api::LectureState;
 use serde::Deserialize;
 use tower::ServiceExt;
@@ -28,6 +27,8 @@ use crate::store::StoreError;
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
 const SEGMENT_CACHE: &str = "private, max-age=31536000, immutable";
+/// How long a presigned segment URL works: the player follows the redirect at once.
+const PRESIGNED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The media routes, relative to `/media`; anything else below `/media` is a plain 404.
 pub fn router() -> Router<AppState> {
@@ -176,7 +177,7 @@ async fn segment(
     }
     let key = keys::segment(lecture_id, &lecture.media_version, track, rung, sequence);
     let Some(path) = state.storage.local_path(&key) else {
-        return not_found();
+        return presigned_redirect(state, &key).await;
     };
     let response = match ServeFile::new(path).oneshot(request).await {
         Ok(response) => response.map(Body::new),
@@ -191,4 +192,28 @@ async fn segment(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(SEGMENT_TYPE));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(SEGMENT_CACHE));
     response
+}
+
+/// Object storage (S3): after the token check, the viewer fetches the segment straight from
+/// the bucket through a short-lived presigned URL. The redirect itself is never cached, since
+/// the URL it names expires.
+async fn presigned_redirect(state: &AppState, key: &str) -> Response {
+    match state.storage.presigned_get(key, PRESIGNED_LIFETIME).await {
+        Ok(Some(url)) => {
+            let Ok(location) = HeaderValue::from_str(&url) else {
+                tracing::error!(%key, "the presigned URL is not a valid header value");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            };
+            let mut response = StatusCode::FOUND.into_response();
+            let headers = response.headers_mut();
+            headers.insert(axum::http::header::LOCATION, location);
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+            response
+        }
+        Ok(None) => not_found(),
+        Err(error) => {
+            tracing::error!(%key, %error, "could not presign a segment URL");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
 }

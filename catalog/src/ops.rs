@@ -14,6 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use lectern_packager::StorageKind;
 use lectern_wire::api::{ErrorBody, ErrorDetail, LectureState};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
@@ -170,7 +171,8 @@ fn not_ready(message: &str) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
-/// 200 `ok` when the database answers and the storage directory takes a write; otherwise
+/// 200 `ok` when the database answers and the storage takes writes (the directory) or
+/// answers (the bucket); otherwise
 /// 503 with `{"error":{"code":"not_ready","message"}}` naming which (details go to the log).
 async fn readyz(State(state): State<AppState>) -> Response {
     match tokio::time::timeout(READY_TIMEOUT, state.store.ping()).await {
@@ -184,9 +186,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
             return not_ready("the database does not answer");
         }
     }
-    if let Err(error) = probe_storage(&state.config.storage_dir).await {
-        tracing::warn!(%error, dir = %state.config.storage_dir.display(), "not ready: storage");
-        return not_ready("the storage directory is not writable");
+    match state.config.storage.kind {
+        StorageKind::Local => {
+            if let Err(error) = probe_storage(&state.config.storage_dir).await {
+                tracing::warn!(%error, dir = %state.config.storage_dir.display(), "not ready: storage");
+                return not_ready("the storage directory is not writable");
+            }
+        }
+        StorageKind::S3 => {
+            if let Err(error) = state.storage.check().await {
+                tracing::warn!(%error, "not ready: storage");
+                return not_ready("the storage bucket does not answer");
+            }
+        }
     }
     "ok".into_response()
 }

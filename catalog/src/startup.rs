@@ -6,7 +6,7 @@ use axum::http::header::{HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
 use axum::middleware;
 use axum::Router;
-use lectern_packager::LocalDir;
+use lectern_packager::Storage;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -31,6 +31,9 @@ pub enum StartupError {
     /// The database could not be opened, migrated or seeded.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The storage settings do not open a storage.
+    #[error(transparent)]
+    Storage(#[from] crate::config::ConfigError),
     /// The listener failed.
     #[error("serving HTTP: {0}")]
     Serve(#[from] std::io::Error),
@@ -41,7 +44,7 @@ pub enum StartupError {
 pub struct AppState {
     pub(crate) store: Store,
     pub(crate) signer: MediaSigner,
-    pub(crate) storage: Arc<LocalDir>,
+    pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: Arc<Config>,
     pub(crate) metrics: Metrics,
 }
@@ -64,9 +67,13 @@ impl AppState {
             };
             store.seed_demo(&seed).await?;
         }
+        let storage = config
+            .storage
+            .open(&config.storage_dir)
+            .map_err(crate::config::storage_error)?;
         Ok(AppState {
             signer: MediaSigner::new(config.media_key.clone()),
-            storage: Arc::new(LocalDir::new(&config.storage_dir)),
+            storage,
             config: Arc::new(config),
             metrics: Metrics::new(),
             store,

@@ -4,6 +4,7 @@
 //! - [`storage`]: the [`Storage`](storage::Storage) trait and its local-directory backend.
 //! - [`s3`]: [`S3Storage`](s3::S3Storage), the same trait over any S3-compatible bucket,
 //!   with presigned GET URLs for viewers.
+//! - [`storage_config`]: the `[storage]` settings that pick one, shared by worker and catalog.
 //! - [`playlist`]: pure m3u8-rs rendering of master and media playlists, shared with the
 //!   catalog, which renders the playlists a viewer receives from its own rows.
 //! - [`packager`]: the [`Packager`](packager::Packager) a worker feeds segments to; it stores
@@ -15,6 +16,7 @@ pub mod packager;
 pub mod playlist;
 pub mod s3;
 pub mod storage;
+pub mod storage_config;
 #[cfg(feature = "test-server")]
 pub mod test_server;
 
@@ -22,3 +24,4 @@ pub use error::StorageError;
 pub use packager::{NoCatalog, Packager, PackagerError, ReportError, Reporter, Segment};
 pub use s3::{S3Settings, S3Storage};
 pub use storage::{LocalDir, Storage};
+pub use storage_config::{StorageConfig, StorageKind};

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// Where segments and playlists are kept. Keys are `/`-separated relative paths built by
 /// [`crate::keys`]; segments are written once and never changed.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: std::fmt::Debug + Send + Sync + 'static {
     /// Stores `body` under `key`, replacing an earlier object. A reader never sees a
     /// half-written object.
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StorageError>;

@@ -3,7 +3,7 @@
 
 use crate::ladder::Rung;
 use lectern_client::{check_catalog_access, load_settings, SettingsError};
-use lectern_packager::{LocalDir, S3Settings, S3Storage, Storage, StorageError};
+use lectern_packager::{Storage, StorageConfig, StorageError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -101,21 +101,16 @@ impl Config {
                 message,
             })?;
         }
-        if self.storage.kind == StorageKind::S3 {
-            self.storage.s3.validate().map_err(storage_setting_error)?;
-        }
+        self.storage.validate().map_err(storage_setting_error)?;
         Ok(())
     }
 
     /// The storage the settings select: the directory `storage_dir`, or the S3 bucket of
     /// `[storage]`.
     pub fn open_storage(&self) -> Result<Arc<dyn Storage>, SettingsError> {
-        Ok(match self.storage.kind {
-            StorageKind::Local => Arc::new(LocalDir::new(&self.storage_dir)),
-            StorageKind::S3 => {
-                Arc::new(S3Storage::new(&self.storage.s3).map_err(storage_setting_error)?)
-            }
-        })
+        self.storage
+            .open(&self.storage_dir)
+            .map_err(storage_setting_error)
     }
 
     /// The SRT URL capture boxes push to.
@@ -126,65 +121,13 @@ impl Config {
     }
 }
 
-/// Where segments and playlists go. In TOML:
-///
-/// ```toml
-/// [storage]
-/// kind = "s3"
-/// endpoint = "http://127.0.0.1:3900"
-/// region = "garage"
-/// bucket = "lectern"
-/// access_key_id = "GK…"
-/// # secret_access_key: better from LECTERN_TRANSCODE_STORAGE__SECRET_ACCESS_KEY
-/// path_style = true
-/// ```
-///
-/// The S3 keys are those of [`S3Settings`]; they are ignored when `kind` is `local`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct StorageConfig {
-    /// `local` (the directory `storage_dir`, the default) or `s3`.
-    pub kind: StorageKind,
-    /// The bucket and how to reach it, for `kind = "s3"`.
-    #[serde(flatten)]
-    pub s3: S3Settings,
-}
-
-/// The storage backends a worker can write to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageKind {
-    #[default]
-    Local,
-    S3,
-}
-
-/// An S3 setting's error under its full key (`storage.bucket`).
+/// A storage setting's error, under its key.
 fn storage_setting_error(e: StorageError) -> SettingsError {
-    const KEYS: [&str; 10] = [
-        "storage.endpoint",
-        "storage.region",
-        "storage.bucket",
-        "storage.access_key_id",
-        "storage.secret_access_key",
-        "storage.path_style",
-        "storage.connect_timeout_secs",
-        "storage.operation_timeout_secs",
-        "storage.multipart_threshold_bytes",
-        "storage.part_size_bytes",
-    ];
-    match e {
-        StorageError::BadSetting { key, message } => SettingsError::Invalid {
-            key: KEYS
-                .iter()
-                .find(|full| full.strip_prefix("storage.") == Some(key))
-                .copied()
-                .unwrap_or("storage"),
-            message,
-        },
-        other => SettingsError::Invalid {
-            key: "storage",
-            message: other.to_string(),
+    SettingsError::Invalid {
+        key: e.setting_key().unwrap_or("storage"),
+        message: match e {
+            StorageError::BadSetting { message, .. } => message,
+            other => other.to_string(),
         },
     }
 }
@@ -192,6 +135,7 @@ fn storage_setting_error(e: StorageError) -> SettingsError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lectern_packager::{S3Settings, StorageKind};
 
     fn with_token() -> Config {
         Config {

@@ -38,5 +38,6 @@ mod media;
 mod openapi;
 mod ops;
 mod pg_cluster;
+mod s3_media;
 mod store;
 mod web;

@@ -1,0 +1,56 @@
+//! With S3 storage, the catalog still checks every segment request's token, then sends the
+//! viewer to the bucket through a short-lived presigned URL.
+
+use crate::helpers::*;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use lectern_packager::test_server::S3TestServer;
+use lectern_packager::{S3Storage, Storage, StorageConfig, StorageKind};
+
+async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token(db: Db) {
+    let server = S3TestServer::start()
+        .await
+        .expect("the s3s test server starts");
+    let settings = server.settings();
+    let app = TestApp::spawn_with(db, |config| {
+        config.storage = StorageConfig {
+            kind: StorageKind::S3,
+            s3: settings,
+        };
+    })
+    .await;
+    let (lecture, master) = app.lecture_with_segment().await;
+    let bucket = S3Storage::new(&server.settings()).unwrap();
+    let key = format!("lectures/{lecture}/v1/presenter/720p/0.ts");
+    bucket
+        .put(&key, Bytes::from_static(SEGMENT_BYTES), "video/mp2t")
+        .await
+        .unwrap();
+
+    let token = token_of(&master);
+    let answer = app
+        .get(
+            &format!("/media/{lecture}/presenter/720p/0.ts?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FOUND, "{}", answer.text());
+    assert_eq!(answer.header("cache-control"), "private, no-store");
+    let location = answer.header("location").to_owned();
+    assert!(location.starts_with(&server.endpoint()), "{location}");
+    let fetched = reqwest::get(&location).await.unwrap();
+    assert_eq!(fetched.status(), reqwest::StatusCode::OK);
+    assert_eq!(&fetched.bytes().await.unwrap()[..], SEGMENT_BYTES);
+
+    for uri in [
+        format!("/media/{lecture}/presenter/720p/0.ts"),
+        format!("/media/{lecture}/presenter/720p/0.ts?token={token}x"),
+        format!("/media/{lecture}/presenter/720p/1.ts?token={token}"),
+    ] {
+        let answer = app.get(&uri, As::Nobody).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(answer.header("location").is_empty(), "{uri} redirected");
+    }
+}
+
+on_both_databases!(a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token);
