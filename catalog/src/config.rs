@@ -10,6 +10,9 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::client_addr::TrustedProxies;
+use crate::cross_site::PublicOrigin;
+use crate::login_throttle::LoginThrottleConfig;
 use crate::store::{DatabaseKind, UnsupportedUrl};
 
 /// The prefix of the environment variables that override the file.
@@ -52,6 +55,18 @@ pub struct Config {
     /// 404: the figures are not for the world.
     #[serde(default)]
     pub metrics_token: Option<String>,
+    /// `[login_throttle]`: failed logins allowed per account and per client address in a
+    /// sliding window before logins answer 429.
+    #[serde(default)]
+    pub login_throttle: LoginThrottleConfig,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (for login throttling);
+    /// empty (the default): the TCP peer is the client and the header is ignored.
+    #[serde(default)]
+    pub trusted_proxy: TrustedProxies,
+    /// The catalog's origin as browsers see it (`https://lectern.example.edu`), against which
+    /// unsafe requests' `Origin` is checked; unset: the request's `Host`.
+    #[serde(default)]
+    pub public_origin: Option<PublicOrigin>,
     /// The demo institute, users, course, room, agent and worker.
     #[serde(default)]
     pub demo: DemoConfig,
@@ -87,6 +102,9 @@ pub enum ConfigError {
     /// A `[storage]` setting is wrong.
     #[error("configuration key `{key}`: {message}")]
     Storage { key: &'static str, message: String },
+    /// A key has a value out of its range.
+    #[error("configuration key `{key}`: {message}")]
+    OutOfRange { key: &'static str, message: String },
     /// `demo.seed` is on but a demo token is missing.
     #[error("configuration: demo.seed is true but key {key} is not set")]
     MissingDemoToken { key: &'static str },
@@ -155,6 +173,10 @@ impl Config {
         let config: Config = figment.extract()?;
         DatabaseKind::from_url(&config.database_url).map_err(ConfigError::UnsupportedDatabase)?;
         config.storage.validate().map_err(storage_error)?;
+        config
+            .login_throttle
+            .validate()
+            .map_err(|(key, message)| ConfigError::OutOfRange { key, message })?;
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {

@@ -2,7 +2,8 @@
 //! becomes a status and `{"error":{"code","message"}}` in [`IntoResponse`] below, the only
 //! place that decides. Internal errors are logged there and hidden from the client.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lectern_wire::api::{ErrorBody, ErrorDetail};
@@ -18,6 +19,20 @@ pub enum ApiError {
     /// Login with a wrong email or password (401).
     #[error("wrong email or password")]
     InvalidCredentials,
+    /// Too many failed logins for the account or from the address (429, with
+    /// `Retry-After: retry_after_seconds`).
+    #[error(
+        "too many failed login attempts; try again in {retry_after_seconds} s (at {})",
+        retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )]
+    TooManyAttempts {
+        retry_after_seconds: u64,
+        retry_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// An unsafe request from another site or origin (403; see `cross_site`). Not a
+    /// visibility answer: the same request from the catalog's own pages passes.
+    #[error("cross-site request refused: send it from the catalog's own origin")]
+    CrossSiteRefused,
     /// The thing does not exist, or the caller may not see it: the two are not told apart (404).
     #[error("not found")]
     NotFound,
@@ -40,6 +55,10 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            ApiError::TooManyAttempts { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
+            }
+            ApiError::CrossSiteRefused => (StatusCode::FORBIDDEN, "cross_site_refused"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -65,6 +84,16 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::TooManyAttempts {
+            retry_after_seconds,
+            ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+        }
+        response
     }
 }

@@ -13,6 +13,9 @@
 //! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and
 //! segments served from storage with byte ranges.
 //!
+//! Guards around people's requests: [`login_throttle`] (429 after repeated failed logins, per
+//! account and per [`client_addr`]) and [`cross_site`] (403 for unsafe cross-site requests).
+//!
 //! Operators get `/healthz`, `/readyz` and a token-guarded Prometheus `/metrics` ([`ops`]).
 //!
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
@@ -20,8 +23,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
+pub mod cross_site;
 pub mod error;
+pub mod login_throttle;
 pub mod media;
 pub mod media_token;
 pub mod ops;

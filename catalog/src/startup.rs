@@ -1,6 +1,7 @@
 //! Building and running the catalog: [`AppState::new`] connects, migrates and seeds;
 //! [`app`] assembles the router (tests drive it with `tower::ServiceExt::oneshot`);
-//! [`run`] serves it on a listener until `shutdown` resolves.
+//! [`run`] serves it on a listener until `shutdown` resolves, with each connection's peer
+//! address as `ConnectInfo<SocketAddr>` (tests driving [`app`] directly have none).
 
 use axum::http::header::{HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
@@ -8,6 +9,7 @@ use axum::middleware;
 use axum::Router;
 use lectern_packager::Storage;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -17,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth;
 use crate::config::Config;
+use crate::cross_site;
 use crate::error::ApiError;
 use crate::media_token::MediaSigner;
 use crate::ops::{self, Metrics};
@@ -111,6 +114,11 @@ pub fn app(state: AppState) -> Router {
         None => router.fallback(|| async { ApiError::NotFound }),
     };
     router
+        // Innermost, so its 403s get the headers below, the metrics and the trace.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            cross_site::refuse_cross_site,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -140,7 +148,9 @@ pub async fn run(
     let state = AppState::new(config).await?;
     let store = state.store.clone();
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
-    axum::serve(listener, app(state))
+    // The peer's address reaches handlers as `ConnectInfo` (login throttling).
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
     store.close().await;

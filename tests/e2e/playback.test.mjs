@@ -24,6 +24,14 @@ const LECTERN_CMD = process.env.LECTERN_E2E_CMD ?? './lectern';
 const CHROMIUM = process.env.LECTERN_E2E_CHROMIUM ?? '/usr/bin/chromium';
 const VERBOSE = process.env.LECTERN_E2E_VERBOSE === '1';
 const RECORD_SECONDS = 30;
+/** With LECTERN_SCREENSHOTS=1 the tests refresh the screenshots the README shows. */
+const SCREENSHOT_DIR = process.env.LECTERN_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'player-web/screenshots') : null;
+
+async function snapshot(page, name) {
+  if (!SCREENSHOT_DIR) return;
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
 const STARTUP_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 15_000;
 
@@ -286,6 +294,7 @@ describe('playback in the browser', () => {
     assert.equal((await live.getByTestId('live-badge').textContent())?.trim(), 'LIVE');
     lectureId = await live.getAttribute('data-lecture-id');
     assert.ok(lectureId);
+    await snapshot(page, 'student-course-page');
     await live.getByRole('link').click();
     await page.waitForURL(`**/lectures/${lectureId}`);
 
@@ -313,6 +322,7 @@ describe('playback in the browser', () => {
     const after3 = await page.evaluate(() => ({ paused: window.lecternPlayer.video.paused, error: window.lecternPlayer.video.error?.code ?? null }));
     assert.equal(after3.error, null, 'the <video> has no media error');
     assertHealthyPlayback(await playerErrors(page), 'while playing live');
+    await snapshot(page, 'student-player-live');
   });
 
   test('after the recording stops and the lecture is ready, the student plays it on demand to the end', { timeout: 240_000 }, async () => {
@@ -381,6 +391,7 @@ describe('playback in the browser', () => {
     await page.goto(`${stack.baseUrl}/lectures/${id}`);
     await page.getByRole('heading', { name: 'This lecture is not available to you' }).waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('video').count(), 0, 'no player for the outsider');
+    await snapshot(page, 'outsider-not-available');
 
     const playback = await apiFromPage(page, `/api/v1/lectures/${id}/playback`);
     assert.equal(playback.status, 404, 'playback is 404 for the outsider');

@@ -10,7 +10,9 @@ use chrono::Utc;
 use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
 
 use crate::auth::{self, AuthUser};
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
+use crate::login_throttle;
 use crate::startup::AppState;
 use crate::store::{LectureMedia, LectureRow, User};
 
@@ -52,15 +54,30 @@ fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
     }
 }
 
-#[tracing::instrument(skip_all, fields(email = %req.email))]
+/// Signs in. Throttled per account and per client address (`login_throttle`): at the limit
+/// the password is not even checked.
+#[tracing::instrument(skip_all, fields(email = %req.email, client = ?client))]
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "people", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "signed in; Set-Cookie carries the session"),
-        (status = 401, body = api::ErrorBody, description = "invalid_credentials")))]
+        (status = 401, body = api::ErrorBody, description = "invalid_credentials"),
+        (status = 429, body = api::ErrorBody,
+            description = "too_many_attempts: too many failed logins for this account or from this \
+                address; Retry-After gives the seconds to wait",
+            headers(("Retry-After" = u64, description = "seconds until a login is accepted again")))))]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Json(req): Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<Me>), ApiError> {
+    let attempt = login_throttle::begin(
+        &state.store,
+        &state.config.login_throttle,
+        &req.email,
+        client,
+        Utc::now(),
+    )
+    .await?;
     let found = state.store.user_for_login(req.email.trim()).await?;
     let hash = found
         .as_ref()
@@ -70,8 +87,10 @@ async fn login(
         .await
         .map_err(|e| ApiError::Internal(format!("password check: {e}")))?;
     let Some((user, _)) = found.filter(|_| matches) else {
+        attempt.failed();
         return Err(ApiError::InvalidCredentials);
     };
+    attempt.succeeded(&state.store).await?;
     let token = auth::new_token();
     let now = Utc::now();
     state

@@ -59,6 +59,9 @@ pub(crate) trait Database {
     ) -> Result<Option<User>, StoreError>;
     /// Ends a session and sweeps the expired ones.
     async fn delete_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Marks a user disabled and deletes all their sessions, in one transaction; false when
+    /// there is no such user.
+    async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError>;
     /// The courses `user` may see, by code and term.
     async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError>;
     /// One course, if `user` may see it.

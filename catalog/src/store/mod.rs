@@ -12,6 +12,7 @@
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
+//! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
 
@@ -27,6 +28,7 @@ macro_rules! on_backend {
 
 mod database;
 mod lectures;
+mod login_attempts;
 mod people;
 mod postgres;
 mod provision;

@@ -122,6 +122,13 @@ impl Store {
         on_backend!(self, db => db.delete_session(token_hash, now))
     }
 
+    /// Disables a user and ends every session they have, at once: their cookies answer 401
+    /// from the next request and they cannot log in. False when there is no such user.
+    #[tracing::instrument(skip(self))]
+    pub async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        on_backend!(self, db => db.disable_user(user_id))
+    }
+
     /// The courses `user` may see, by code.
     #[tracing::instrument(skip_all, fields(user = %user.id))]
     pub async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError> {

@@ -1,7 +1,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{As, Db, TestApp, PASSWORD, STUDENT};
+use crate::helpers::{As, Db, TestApp, OUTSIDER, PASSWORD, STUDENT};
 
 async fn login_with_the_right_password_returns_me_and_an_http_only_session_cookie(db: Db) {
     let app = TestApp::spawn(db).await;
@@ -83,9 +83,45 @@ async fn logout_ends_the_session(db: Db) {
     );
 }
 
+async fn a_disabled_user_s_session_gets_401_and_they_cannot_log_in(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let session = app.login(STUDENT).await;
+    let second_browser = app.login(STUDENT).await;
+    let bystander = app.login(OUTSIDER).await;
+    let me = app.get("/api/v1/me", As::Cookie(&session)).await.json();
+    let store = app.state.store();
+    assert!(store
+        .disable_user(me["id"].as_str().unwrap())
+        .await
+        .unwrap());
+    for cookie in [&session, &second_browser] {
+        let answer = app.get("/api/v1/me", As::Cookie(cookie)).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.json()["error"]["code"], "unauthenticated");
+    }
+    let answer = app
+        .post(
+            "/api/v1/auth/login",
+            As::Nobody,
+            json!({"email": STUDENT, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        answer.json()["error"]["code"],
+        "invalid_credentials",
+        "a disabled account looks like a wrong password"
+    );
+    assert!(answer.header("set-cookie").is_empty());
+    let answer = app.get("/api/v1/me", As::Cookie(&bystander)).await;
+    assert_eq!(answer.status, StatusCode::OK, "others keep their sessions");
+    assert!(!store.disable_user("no-such-user").await.unwrap());
+}
+
 on_both_databases!(
     login_with_the_right_password_returns_me_and_an_http_only_session_cookie,
     login_with_a_wrong_password_or_unknown_email_is_401_invalid_credentials,
     anonymous_and_forged_sessions_get_401_on_the_api,
     logout_ends_the_session,
+    a_disabled_user_s_session_gets_401_and_they_cannot_log_in,
 );

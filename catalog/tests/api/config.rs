@@ -37,6 +37,60 @@ fn a_bad_value_is_an_error_naming_its_key() {
 }
 
 #[test]
+fn login_throttle_limits_out_of_range_are_errors_naming_the_key() {
+    for (setting, key) in [
+        (
+            "max_failures_per_account = 0",
+            "login_throttle.max_failures_per_account",
+        ),
+        (
+            "max_failures_per_address = 0",
+            "login_throttle.max_failures_per_address",
+        ),
+        ("max_failures_per_address = -3", "max_failures_per_address"),
+        ("window_seconds = 0", "login_throttle.window_seconds"),
+        ("window_seconds = 90000", "login_throttle.window_seconds"),
+        ("window_seconds = \"soon\"", "window_seconds"),
+    ] {
+        let message = error_of(&format!(
+            "media_key = \"{MEDIA_KEY}\"\n[login_throttle]\n{setting}"
+        ));
+        assert!(message.contains(key), "{setting}: {message}");
+    }
+    let config = Config::from_toml(&format!(
+        "media_key = \"{MEDIA_KEY}\"\n[login_throttle]\nmax_failures_per_account = 3"
+    ))
+    .unwrap();
+    assert_eq!(config.login_throttle.max_failures_per_account, 3);
+    assert_eq!(config.login_throttle.max_failures_per_address, 20);
+    assert_eq!(config.login_throttle.window_seconds, 900);
+}
+
+#[test]
+fn a_bad_trusted_proxy_or_public_origin_is_an_error_naming_the_key() {
+    for (setting, key) in [
+        ("trusted_proxy = [\"10.0.0.0/33\"]", "trusted_proxy"),
+        ("trusted_proxy = \"proxy.internal\"", "trusted_proxy"),
+        ("public_origin = \"lectern.example.edu\"", "public_origin"),
+        (
+            "public_origin = \"https://lectern.example.edu/app\"",
+            "public_origin",
+        ),
+    ] {
+        let message = error_of(&format!("media_key = \"{MEDIA_KEY}\"\n{setting}"));
+        assert!(message.contains(key), "{setting}: {message}");
+    }
+    for setting in [
+        "trusted_proxy = [\"10.0.0.0/8\", \"::1\"]",
+        "trusted_proxy = \"10.0.0.0/8, 192.0.2.1\"",
+        "public_origin = \"https://lectern.example.edu\"",
+    ] {
+        Config::from_toml(&format!("media_key = \"{MEDIA_KEY}\"\n{setting}"))
+            .unwrap_or_else(|e| panic!("{setting}: {e}"));
+    }
+}
+
+#[test]
 fn a_database_url_of_another_kind_is_an_error_naming_the_key() {
     for url in ["mysql://root@db/lectern", "catalog.db"] {
         let message = error_of(&format!(

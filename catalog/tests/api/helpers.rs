@@ -170,6 +170,11 @@ impl TestApp {
                 .unwrap(),
             None => request.body(Body::empty()).unwrap(),
         };
+        self.request(request).await
+    }
+
+    /// Sends a request built by the test (e.g. with a `ConnectInfo` extension).
+    pub async fn request(&self, request: Request<Body>) -> Answer {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();

@@ -88,6 +88,21 @@ impl Database for PostgresDb {
         Ok(())
     }
 
+    async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query("UPDATE users SET disabled = TRUE WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(updated > 0)
+    }
+
     async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError> {
         let rows: Vec<CourseRow> = sqlx::query_as(&format!(
             "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} \

@@ -5,6 +5,7 @@
 //! compare and sort correctly as text; booleans are integers; emails compare with
 //! `COLLATE NOCASE`.
 
+mod login_attempts;
 mod queries;
 
 use chrono::{DateTime, SecondsFormat, Utc};

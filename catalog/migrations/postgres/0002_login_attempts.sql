@@ -1,0 +1,15 @@
+-- Login throttling (see src/login_throttle.rs), the twin of migrations/sqlite/0002: one
+-- row per login attempt and throttle key, kept while the attempt is in flight and, if it
+-- failed, until it leaves the window. Every catalog replica counts in this one table.
+-- Keys are SHA-256 hex of "account:<lowercased email>" or "address:<client ip>", so the
+-- table holds neither emails nor addresses in clear. Rows older than the window are swept
+-- on every attempt.
+
+CREATE TABLE login_attempts (
+    attempt_id   TEXT NOT NULL,
+    throttle_key TEXT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (attempt_id, throttle_key)
+);
+CREATE INDEX login_attempts_key ON login_attempts (throttle_key, at);
+CREATE INDEX login_attempts_at ON login_attempts (at);
