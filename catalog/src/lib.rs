@@ -18,6 +18,9 @@
 //!
 //! Operators get `/healthz`, `/readyz` and a token-guarded Prometheus `/metrics` ([`ops`]).
 //!
+//! What the catalog keeps about people, why, for how long, and how it is exported and
+//! erased is listed column by column in [`privacy::registry`] (`docs/privacy.md`).
+//!
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
 //! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
 
@@ -31,6 +34,7 @@ pub mod login_throttle;
 pub mod media;
 pub mod media_token;
 pub mod ops;
+pub mod privacy;
 pub mod startup;
 pub mod store;
 

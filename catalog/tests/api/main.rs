@@ -40,6 +40,7 @@ mod media;
 mod openapi;
 mod ops;
 mod pg_cluster;
+mod privacy_registry;
 mod s3_media;
 mod store;
 mod web;
