@@ -56,7 +56,8 @@ fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
 
 /// Signs in. Throttled per account and per client address (`login_throttle`): at the limit
 /// the password is not even checked.
-#[tracing::instrument(skip_all, fields(email = %req.email, client = ?client))]
+// Neither the email tried nor the address is logged: both are personal data (docs/privacy.md).
+#[tracing::instrument(skip_all)]
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "people", request_body = LoginRequest,
     responses((status = 200, body = Me, description = "signed in; Set-Cookie carries the session"),
         (status = 401, body = api::ErrorBody, description = "invalid_credentials"),
