@@ -42,6 +42,9 @@ pub enum ApiError {
     /// The request is understood but the state does not allow it (409).
     #[error("{0}")]
     Conflict(String),
+    /// An uploaded body does not have the SHA-256 it was sent with (422); nothing was kept.
+    #[error("{0}")]
+    ChecksumMismatch(String),
     /// The database failed (500, logged, not shown).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -62,6 +65,9 @@ impl ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::ChecksumMismatch(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "checksum_mismatch")
+            }
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }

@@ -25,7 +25,8 @@ use crate::media_token::MediaSigner;
 use crate::ops::{self, Metrics};
 use crate::store::{DemoSeed, Store, StoreError};
 
-/// The largest request body the catalog reads (reports and logins are small).
+/// The largest request body the catalog reads (reports and logins are small), but for raw
+/// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Why the catalog could not start or stopped with an error.
@@ -113,7 +114,15 @@ pub fn app(state: AppState) -> Router {
         }
         None => router.fallback(|| async { ApiError::NotFound }),
     };
+    // Every route reads at most BODY_LIMIT, but the raw chunk upload, which has its own.
+    let uploads = Router::new()
+        .nest("/api/v1", crate::api::chunks::upload_router())
+        .layer(RequestBodyLimitLayer::new(
+            lectern_wire::chunks::MAX_CHUNK_BYTES,
+        ));
     router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .merge(uploads)
         // Innermost, so its 403s get the headers below, the metrics and the trace.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -132,7 +141,6 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), ops::track))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

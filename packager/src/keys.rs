@@ -19,6 +19,12 @@ pub fn master_playlist(lecture: &str, version: &str, track: &str) -> String {
     format!("lectures/{lecture}/{version}/{track}/master.m3u8")
 }
 
+/// `raw/<recording>/<track>/<index:05>.ts`: a chunk of a capture box's spool, as uploaded
+/// (the same five-digit name as on the box, so keys sort in recording order).
+pub fn raw_chunk(recording: &str, track: &str, index: u32) -> String {
+    format!("raw/{recording}/{track}/{index:05}.ts")
+}
+
 /// True for a name that may stand as one path component of a key: ASCII letters, digits,
 /// `-` and `_`, not empty. Everything that reaches a key from outside is checked with this.
 pub fn is_safe_component(name: &str) -> bool {
@@ -43,6 +49,7 @@ mod tests {
             media_playlist("l1", "v1", "presenter", "720p"),
             "lectures/l1/v1/presenter/720p/index.m3u8"
         );
+        assert_eq!(raw_chunk("r1", "presenter", 7), "raw/r1/presenter/00007.ts");
         assert_eq!(
             master_playlist("l1", "v1", "presenter"),
             "lectures/l1/v1/presenter/master.m3u8"

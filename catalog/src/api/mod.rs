@@ -2,6 +2,7 @@
 //! Handlers are thin: extract (the extractor is the access check), call the store, answer.
 
 mod agent;
+pub mod chunks;
 pub mod openapi;
 mod people;
 mod worker;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
         .merge(agent::router())
+        .merge(chunks::router())
         .merge(worker::router())
         .fallback(|| async { ApiError::NotFound })
 }

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agent, people, worker};
+use super::{agent, chunks, people, worker};
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
@@ -16,7 +16,7 @@ use super::{agent, people, worker};
     paths(
         people::login, people::logout, people::me, people::courses, people::course_lectures,
         people::lecture, people::playback,
-        agent::start, agent::stop,
+        agent::start, agent::stop, chunks::list, chunks::upload,
         worker::register, worker::rendition, worker::segment, worker::finish,
     ),
     modifiers(&Authentication),

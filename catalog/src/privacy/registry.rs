@@ -563,6 +563,24 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "raw_chunks",
+        purpose: "The raw chunks capture boxes uploaded from their spools (stored at \
+                  raw/<lecture>/<track>/<index>.ts), so a lecture can be proven complete.",
+        subject: Subject::Nobody,
+        retention: Retention::UntilRemoved,
+        export_section: None,
+        columns: &[
+            plain("lecture_id", "The lecture (the box's recording)."),
+            plain("track", "The track."),
+            plain("chunk_index", "The chunk's number within the track."),
+            plain("start", "Wall-clock time of the chunk's first frame."),
+            plain("duration_ns", "Media duration in nanoseconds."),
+            plain("bytes", "The chunk's size."),
+            plain("sha256", "SHA-256 of the chunk, checked when it arrived."),
+            plain("stored_at", "When the catalog stored it."),
+        ],
+    },
+    Table {
         name: "login_attempts",
         purpose: "Login throttling: recent login attempts per account and per client address, \
                   so that guessing passwords is slowed down.",

@@ -13,6 +13,7 @@
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
+//! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
 //! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
 
@@ -32,6 +33,7 @@ mod login_attempts;
 mod people;
 mod postgres;
 mod provision;
+mod raw_chunks;
 mod seed;
 mod sqlite;
 

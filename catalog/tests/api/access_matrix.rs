@@ -109,6 +109,8 @@ struct Row {
     kind: Kind,
     /// The expected status per column of `kind`, in the order its doc comment gives.
     expect: &'static [u16],
+    /// Extra request headers (e.g. a chunk's SHA-256).
+    headers: &'static [(&'static str, &'static str)],
 }
 
 const fn row(
@@ -124,12 +126,33 @@ const fn row(
         body,
         kind,
         expect,
+        headers: &[],
+    }
+}
+
+/// A [`row`] whose requests carry `headers`.
+const fn row_with(
+    headers: &'static [(&'static str, &'static str)],
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+    kind: Kind,
+    expect: &'static [u16],
+) -> Row {
+    Row {
+        method,
+        path,
+        body,
+        kind,
+        expect,
+        headers,
     }
 }
 
 use Kind::{Agent, FreshPeople, Media, Metrics, People, Worker};
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
+const PUT: Method = Method::PUT;
 
 const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lectern-demo"}"#;
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
@@ -141,6 +164,16 @@ const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, 
 const SEGMENT: &str = r#"{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
     "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}"#;
 const FINISH: &str = "{}";
+/// A raw chunk's body: the JSON string `"chunk"` is sent as the 7 bytes `"chunk"`.
+const CHUNK: &str = r#""chunk""#;
+const CHUNK_HEADERS: &[(&str, &str)] = &[
+    (
+        "x-lectern-sha256",
+        "6977fca547351662878fb6c8dbcca1f0d99a67ac5225377fc62c704875fce24f",
+    ),
+    ("x-lectern-chunk-start", "2026-11-24T09:00:00Z"),
+    ("x-lectern-chunk-duration-ns", "10000000000"),
+];
 
 #[rustfmt::skip]
 const MATRIX: &[Row] = &[
@@ -170,6 +203,10 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/agent/recordings", Some(TRACKS), Agent,         &[401, 401, 200, 200, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{scratch}/stop", Some(STOP), Agent, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{missing}/stop", Some(STOP), Agent, &[401, 401, 404, 404, 401, 401]),
+    row(GET, "/api/v1/agent/recordings/{scratch}/chunks", None, Agent,  &[401, 401, 200, 404, 401, 401]),
+    row(GET, "/api/v1/agent/recordings/{missing}/chunks", None, Agent,  &[401, 401, 404, 404, 401, 401]),
+    row_with(CHUNK_HEADERS, PUT, "/api/v1/agent/recordings/{scratch}/chunks/{track}/{index}", Some(CHUNK), Agent, &[401, 401, 201, 404, 401, 401]),
+    row_with(CHUNK_HEADERS, PUT, "/api/v1/agent/recordings/{missing}/chunks/{track}/{index}", Some(CHUNK), Agent, &[401, 401, 404, 404, 401, 401]),
     // Workers                                                             none wrng own  othr box  cook
     row(POST, "/api/v1/worker/register", Some(REGISTER), Worker,         &[401, 401, 204, 204, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 204, 401, 401]),
@@ -202,10 +239,13 @@ pub fn api_operations() -> Vec<(String, String)> {
             let template = row
                 .path
                 .split('/')
-                .map(|part| match part.starts_with('{') {
-                    true => "{id}",
-                    false => part,
-                })
+                // Ids read `{id}` as in the OpenAPI document; named parameters keep their name.
+                .map(
+                    |part| match part.starts_with('{') && !matches!(part, "{track}" | "{index}") {
+                        true => "{id}",
+                        false => part,
+                    },
+                )
                 .collect::<Vec<_>>()
                 .join("/");
             (row.method.as_str().to_ascii_lowercase(), template)
@@ -224,6 +264,8 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{foreign_lecture}", &world.foreign_lecture)
         .replace("{scratch}", &world.scratch_lecture)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
+        .replace("{track}", "presenter")
+        .replace("{index}", "0")
 }
 
 /// The signed-in sessions of [`PEOPLE`] (empty for anonymous).
@@ -341,7 +383,7 @@ async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
                     &uri,
                     caller(cookie, bearer),
                     body.clone(),
-                    &[],
+                    row.headers,
                 )
                 .await;
             if answer.status.as_u16() != *expected {

@@ -41,6 +41,7 @@ mod openapi;
 mod ops;
 mod pg_cluster;
 mod privacy_registry;
+mod raw_chunks;
 mod s3_media;
 mod store;
 mod web;

@@ -6,6 +6,7 @@
 
 mod login_attempts;
 mod queries;
+mod raw_chunks;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};

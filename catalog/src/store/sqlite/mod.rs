@@ -7,6 +7,7 @@
 
 mod login_attempts;
 mod queries;
+mod raw_chunks;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lectern_wire::api::LectureState;
