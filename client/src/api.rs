@@ -23,7 +23,7 @@ pub enum Attempts {
 /// Why a call to the catalog failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("the catalog refused POST {url}: {status}: {body}")]
+    #[error("the catalog refused {url}: {status}: {body}")]
     Refused {
         url: String,
         status: u16,
@@ -60,6 +60,35 @@ impl ApiClient {
     /// The catalog's base URL.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// GETs `path` and reads the JSON answer, once: callers that poll try again anyway.
+    pub async fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let unreachable = |e: reqwest::Error| ApiError::Unreachable {
+            url: url.clone(),
+            message: e.to_string(),
+        };
+        let response = self
+            .http
+            .get(&url)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let text = response.text().await.map_err(unreachable)?;
+        if !status.is_success() {
+            return Err(ApiError::Refused {
+                url: url.clone(),
+                status: status.as_u16(),
+                body: text,
+            });
+        }
+        serde_json::from_str(&text).map_err(|e| ApiError::BadAnswer {
+            url: url.clone(),
+            message: e.to_string(),
+        })
     }
 
     /// POSTs `body` to `path` and reads the JSON answer (an empty answer reads as `null`, so

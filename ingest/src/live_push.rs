@@ -13,11 +13,25 @@ use tokio::sync::mpsc;
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where to push one track.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Destination {
     pub srt_url: String,
     pub stream_id: String,
+    /// The SRT passphrase of this recording's listener: a secret, never logged.
+    pub passphrase: String,
 }
+
+impl std::fmt::Debug for Destination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Destination")
+            .field("srt_url", &self.srt_url)
+            .field("stream_id", &self.stream_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SRT key length (AES-256) the worker's listeners require.
+const PBKEYLEN: &str = "32";
 
 impl Destination {
     /// The destination of the track at `index` in a [`LiveTarget`].
@@ -25,6 +39,7 @@ impl Destination {
         Some(Destination {
             srt_url: target.srt_url.clone(),
             stream_id: target.stream_ids.get(index)?.clone(),
+            passphrase: target.passphrase.clone(),
         })
     }
 }
@@ -79,6 +94,8 @@ async fn push(
             })?;
     sink.set_property("uri", format!("{}?mode=caller", destination.srt_url));
     sink.set_property("streamid", &destination.stream_id);
+    sink.set_property("passphrase", &destination.passphrase);
+    sink.set_property_from_str("pbkeylen", PBKEYLEN);
     sink.set_property("sync", false);
     pipeline.add_many([src.upcast_ref(), &sink])?;
     src.link(&sink)?;

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::future::Future;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::time::Duration;
 use tempfile::TempDir;
@@ -27,6 +27,9 @@ const MEDIA_KEY: &str = "6c65637465726e2d65326520746573742d6b65792d3332206279746
 /// A catalog and a registered transcode worker, running in this process.
 pub struct Stack {
     pub url: String,
+    /// The worker's SRT listener ports (first, last).
+    pub srt_ports: (u16, u16),
+    database_url: String,
     dir: TempDir,
     catalog: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
     worker: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
@@ -42,9 +45,19 @@ fn stop_signal() -> (
     })
 }
 
-/// A UDP port nobody listens on right now (SRT runs over UDP).
-fn free_udp_port() -> anyhow::Result<SocketAddr> {
-    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?)
+/// `n` consecutive UDP ports nobody listens on right now (SRT runs over UDP): the worker's
+/// port range.
+fn free_udp_ports(n: u16) -> anyhow::Result<(u16, u16)> {
+    for _ in 0..100 {
+        let first = UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
+        let Some(last) = first.checked_add(n - 1) else {
+            continue;
+        };
+        if (first..=last).all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok()) {
+            return Ok((first, last));
+        }
+    }
+    bail!("found no {n} consecutive free UDP ports")
 }
 
 impl Stack {
@@ -57,9 +70,13 @@ impl Stack {
             .try_init();
         let dir = tempfile::tempdir()?;
         let storage = dir.path().join("storage");
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("catalog.db").display()
+        );
         let config = lectern_catalog::Config::from_toml(&format!(
             r#"
-            database_url = "sqlite://{db}?mode=rwc"
+            database_url = "{database_url}"
             storage_dir = "{storage}"
             media_key = "{MEDIA_KEY}"
             [demo]
@@ -67,7 +84,6 @@ impl Stack {
             agent_token = "{AGENT_TOKEN}"
             worker_token = "{WORKER_TOKEN}"
             "#,
-            db = dir.path().join("catalog.db").display(),
             storage = storage.display(),
         ))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -80,10 +96,11 @@ impl Stack {
         });
         let catalog = Some((stop, handle));
 
+        let srt_ports = free_udp_ports(4)?;
         let worker_config = lectern_transcode::Config {
             catalog_url: url.clone(),
             token: WORKER_TOKEN.into(),
-            srt_listen: free_udp_port()?,
+            srt_port_range: format!("{}-{}", srt_ports.0, srt_ports.1),
             storage_dir: storage,
             ..lectern_transcode::Config::default()
         };
@@ -98,6 +115,8 @@ impl Stack {
         });
         Ok(Stack {
             url,
+            srt_ports,
+            database_url,
             dir,
             catalog,
             worker: Some((stop, handle)),
@@ -107,16 +126,59 @@ impl Stack {
     /// Records from the simulated classroom's test sources for `seconds`, through the real
     /// SRT path, and returns when the capture box has stopped cleanly.
     pub async fn record(&self, seconds: f64) -> anyhow::Result<()> {
+        self.record_with(AGENT_TOKEN, self.spool_dir(), seconds)
+            .await
+    }
+
+    /// Records for `seconds` as the capture box with `token` (see
+    /// [`Stack::add_capture_box`]), spooling to `spool_dir`.
+    pub async fn record_with(
+        &self,
+        token: &str,
+        spool_dir: PathBuf,
+        seconds: f64,
+    ) -> anyhow::Result<()> {
         let config = lectern_ingest::Config {
             catalog_url: self.url.clone(),
-            token: AGENT_TOKEN.into(),
-            spool_dir: self.spool_dir(),
+            token: token.into(),
+            spool_dir,
             ..lectern_ingest::Config::default()
         };
         let stop = tokio::time::sleep(Duration::from_secs_f64(seconds));
         lectern_ingest::run(config, stop)
             .await
             .context("the capture box failed")
+    }
+
+    /// Adds a capture box in a new room `room` of the demo institute, recording into the
+    /// demo course (through the catalog's provisioning helpers); returns its token.
+    pub async fn add_capture_box(&self, room: &str) -> anyhow::Result<String> {
+        let student = Client::login(self, STUDENT).await?;
+        let courses = student.json("/api/v1/courses").await?;
+        let course = courses[0]["id"]
+            .as_str()
+            .context("the student has the demo course")?
+            .to_owned();
+        let store = lectern_catalog::store::Store::connect(&self.database_url).await?;
+        let institute = store
+            .ensure_institute(lectern_catalog::store::DEMO_INSTITUTE)
+            .await?;
+        let room_id = store.ensure_room(&institute, room, &course).await?;
+        let token = format!("e2e-agent-{room}-0123456789abcdef").replace(' ', "-");
+        store
+            .upsert_agent(
+                &format!("{room} box"),
+                &room_id,
+                &lectern_catalog::auth::token_hash(&token),
+            )
+            .await?;
+        store.close().await;
+        Ok(token)
+    }
+
+    /// A scratch directory of the stack (e.g. another box's spool).
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
     }
 
     /// The capture box's local spool.

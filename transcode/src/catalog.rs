@@ -4,7 +4,9 @@ use crate::error::WorkerError;
 use async_trait::async_trait;
 use lectern_client::{ApiClient, Attempts};
 use lectern_packager::{ReportError, Reporter};
-use lectern_wire::worker::{FinishLecture, RegisterWorker, RenditionReport, SegmentReport};
+use lectern_wire::worker::{
+    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
+};
 
 /// Reports keep trying for about two minutes: long enough for a catalog restart.
 const REPORT_ATTEMPTS: Attempts = Attempts::AtMost(12);
@@ -23,16 +25,22 @@ impl CatalogClient {
         }
     }
 
-    /// Tells the catalog this worker takes live sessions at `srt_url`; this is also the
-    /// worker's heartbeat.
-    pub async fn register(&self, srt_url: &str) -> Result<(), WorkerError> {
+    /// Tells the catalog this worker takes live sessions at `srt_host` on the ports
+    /// `ports.0..=ports.1`; this is also the worker's heartbeat.
+    pub async fn register(&self, srt_host: &str, ports: (u16, u16)) -> Result<(), WorkerError> {
         let body = RegisterWorker {
-            srt_url: srt_url.to_owned(),
+            srt_host: srt_host.to_owned(),
+            srt_ports: [ports.0, ports.1],
         };
         Ok(self
             .api
             .post("/api/v1/worker/register", &body, Attempts::AtMost(8))
             .await?)
+    }
+
+    /// The live sessions the catalog assigned to this worker (one try: the caller polls).
+    pub async fn sessions(&self) -> Result<Vec<LiveSession>, WorkerError> {
+        Ok(self.api.get("/api/v1/worker/sessions").await?)
     }
 }
 

@@ -5,7 +5,7 @@ use crate::ladder::Rung;
 use lectern_client::{check_catalog_access, load_settings, SettingsError};
 use lectern_packager::{Storage, StorageConfig, StorageError};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,10 +16,14 @@ pub struct Config {
     pub catalog_url: String,
     /// The worker's API token, issued by the catalog's admins.
     pub token: String,
-    /// Where the SRT listener binds.
-    pub srt_listen: SocketAddr,
-    /// The `srt://host:port` capture boxes are told to push to; defaults to `srt_listen`.
-    pub srt_advertise: Option<String>,
+    /// The address the SRT listeners bind to (`0.0.0.0` for every interface).
+    pub srt_bind: IpAddr,
+    /// The UDP ports live sessions listen on, one port per session: `"first-last"`
+    /// (inclusive), e.g. `"9000-9009"` takes ten sessions at once.
+    pub srt_port_range: String,
+    /// The host name or address capture boxes reach the listeners at; defaults to
+    /// `srt_bind` (required when that is `0.0.0.0` or `::`).
+    pub srt_host: Option<String>,
     /// The local storage directory segments and playlists are written to when
     /// `storage.kind` is `local`.
     pub storage_dir: PathBuf,
@@ -38,8 +42,9 @@ impl Default for Config {
         Config {
             catalog_url: "http://127.0.0.1:8080".into(),
             token: String::new(),
-            srt_listen: "127.0.0.1:9000".parse().expect("a valid address"),
-            srt_advertise: None,
+            srt_bind: IpAddr::from([127, 0, 0, 1]),
+            srt_port_range: "9000-9009".into(),
+            srt_host: None,
             storage_dir: PathBuf::from(".lectern/storage"),
             storage: StorageConfig::default(),
             segment_seconds: 2,
@@ -92,6 +97,15 @@ impl Config {
         if !(1..=60).contains(&self.frame_rate) {
             return invalid("frame_rate", "must be between 1 and 60");
         }
+        if let Err(message) = self.srt_ports() {
+            return invalid("srt_port_range", &message);
+        }
+        if self.srt_host.is_none() && self.srt_bind.is_unspecified() {
+            return invalid(
+                "srt_host",
+                "is required when srt_bind listens on every interface: name the host capture boxes reach",
+            );
+        }
         if self.ladder.is_empty() {
             return invalid("ladder", "needs at least one rung");
         }
@@ -113,11 +127,31 @@ impl Config {
             .map_err(storage_setting_error)
     }
 
-    /// The SRT URL capture boxes push to.
-    pub fn advertised_srt_url(&self) -> String {
-        self.srt_advertise
+    /// The host capture boxes push to.
+    pub fn advertised_srt_host(&self) -> String {
+        self.srt_host
             .clone()
-            .unwrap_or_else(|| format!("srt://{}", self.srt_listen))
+            .unwrap_or_else(|| self.srt_bind.to_string())
+    }
+
+    /// The first and last port of `srt_port_range`.
+    pub fn srt_ports(&self) -> Result<(u16, u16), String> {
+        let bad = || {
+            format!(
+                "must be \"first-last\" with 1 <= first <= last <= 65535 (e.g. \"9000-9009\"), not {:?}",
+                self.srt_port_range
+            )
+        };
+        let (first, last) = self
+            .srt_port_range
+            .split_once('-')
+            .unwrap_or((&self.srt_port_range, &self.srt_port_range));
+        let first: u16 = first.trim().parse().map_err(|_| bad())?;
+        let last: u16 = last.trim().parse().map_err(|_| bad())?;
+        if first == 0 || first > last {
+            return Err(bad());
+        }
+        Ok((first, last))
     }
 }
 
@@ -165,6 +199,36 @@ mod tests {
         .validate()
         .unwrap_err();
         assert!(err.to_string().contains("`token`"), "{err}");
+    }
+
+    #[test]
+    fn the_srt_port_range_is_parsed_and_a_bad_one_names_its_key() {
+        let config = Config {
+            srt_port_range: "9100-9103".into(),
+            ..with_token()
+        };
+        assert_eq!(config.srt_ports().unwrap(), (9100, 9103));
+        let single = Config {
+            srt_port_range: "9100".into(),
+            ..with_token()
+        };
+        assert_eq!(single.srt_ports().unwrap(), (9100, 9100));
+        for bad in ["", "9103-9100", "0-10", "a-b", "9000-70000"] {
+            let err = Config {
+                srt_port_range: bad.into(),
+                ..with_token()
+            }
+            .validate()
+            .unwrap_err();
+            assert!(err.to_string().contains("`srt_port_range`"), "{bad}: {err}");
+        }
+        let err = Config {
+            srt_bind: "0.0.0.0".parse().unwrap(),
+            ..with_token()
+        }
+        .validate()
+        .unwrap_err();
+        assert!(err.to_string().contains("`srt_host`"), "{err}");
     }
 
     #[test]

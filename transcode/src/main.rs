@@ -12,7 +12,7 @@ use std::path::PathBuf;
 /// segments and playlists to storage, reporting each segment to the catalog once stored.
 ///
 /// Settings come from the TOML file given with --config, then from environment variables
-/// prefixed LECTERN_TRANSCODE_ (e.g. LECTERN_TRANSCODE_TOKEN, LECTERN_TRANSCODE_SRT_LISTEN,
+/// prefixed LECTERN_TRANSCODE_ (e.g. LECTERN_TRANSCODE_TOKEN, LECTERN_TRANSCODE_SRT_PORT_RANGE,
 /// LECTERN_TRANSCODE_CATALOG_URL). Ctrl-C flushes the session in progress and stops.
 #[derive(Parser)]
 #[command(version, verbatim_doc_comment)]

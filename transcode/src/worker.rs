@@ -1,15 +1,26 @@
-//! The worker's life: register with the catalog, then run live sessions one after another
-//! until shutdown.
+//! The worker's life: register with the catalog (a host and a range of SRT ports), then
+//! poll the catalog for the live sessions assigned to it and run each on its own port,
+//! concurrently, until shutdown.
+//!
+//! Polling every [`POLL`] adds up to that much to a session's start (the box's SRT caller
+//! retries meanwhile); a long-poll of `GET /api/v1/worker/sessions` would remove it and is a
+//! later improvement.
 
 use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
 use crate::live::session::{self, Outcome};
 use lectern_packager::Storage;
+use lectern_wire::worker::LiveSession;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often the worker asks the catalog for its sessions.
+const POLL: Duration = Duration::from_secs(1);
 
 /// How often the worker tells the catalog it is still there.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -27,9 +38,15 @@ impl Worker {
     pub async fn start(config: Config) -> Result<Worker, WorkerError> {
         gst::init().map_err(|e| WorkerError::Gst(format!("GStreamer did not initialise: {e}")))?;
         let catalog = CatalogClient::new(&config.catalog_url, &config.token);
-        let srt_url = config.advertised_srt_url();
-        catalog.register(&srt_url).await?;
-        tracing::info!(%srt_url, catalog = %config.catalog_url, "registered with the catalog");
+        let srt_host = config.advertised_srt_host();
+        let ports = config.srt_ports().map_err(|message| {
+            WorkerError::Settings(lectern_client::SettingsError::Invalid {
+                key: "srt_port_range",
+                message,
+            })
+        })?;
+        catalog.register(&srt_host, ports).await?;
+        tracing::info!(%srt_host, first_port = ports.0, last_port = ports.1, catalog = %config.catalog_url, "registered with the catalog");
         let storage = config.open_storage()?;
         match storage.check().await {
             Ok(()) => tracing::info!(kind = ?config.storage.kind, "storage is ready"),
@@ -45,8 +62,9 @@ impl Worker {
         })
     }
 
-    /// Runs live sessions one after another until `shutdown` resolves; a session in progress
-    /// is flushed and closed before this returns.
+    /// Runs the live sessions the catalog assigns, each in its own task on its own port,
+    /// until `shutdown` resolves; sessions in progress are flushed and closed before this
+    /// returns.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -56,53 +74,145 @@ impl Worker {
             catalog,
             storage,
         } = self;
+        let config = Arc::new(config);
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(true);
         });
-        let stopped = |mut rx: watch::Receiver<bool>| async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        };
 
         let heartbeat = {
             let catalog = catalog.clone();
-            let srt_url = config.advertised_srt_url();
+            let srt_host = config.advertised_srt_host();
+            let ports = config.srt_ports().unwrap_or((0, 0));
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(HEARTBEAT).await;
-                    if let Err(e) = catalog.register(&srt_url).await {
+                    if let Err(e) = catalog.register(&srt_host, ports).await {
                         tracing::warn!(error = %e, "heartbeat to the catalog failed");
                     }
                 }
             })
         };
 
-        let result = loop {
-            if *stop_rx.borrow() {
-                break Ok(());
+        let mut running: HashMap<String, Running> = HashMap::new();
+        // Lectures whose session ended with a caller: not started again even if a poll
+        // answered before the catalog saw the lecture finish.
+        let mut done: HashSet<String> = HashSet::new();
+        let mut stop = stop_rx.clone();
+        loop {
+            if *stop.borrow() {
+                break;
             }
-            match session::run(
-                &config,
-                storage.clone(),
-                catalog.clone(),
-                stopped(stop_rx.clone()),
-            )
-            .await
-            {
-                Ok(Outcome::Stopped) => break Ok(()),
-                Ok(Outcome::Finished { lecture, segments }) => {
-                    tracing::info!(%lecture, segments, "lecture packaged; ready for the next session")
+            match catalog.sessions().await {
+                Ok(sessions) => {
+                    let listed: HashSet<&str> =
+                        sessions.iter().map(|s| s.lecture_id.as_str()).collect();
+                    // A session the catalog no longer lists stops unless its box is connected.
+                    for (lecture, session) in &running {
+                        if !listed.contains(lecture.as_str()) {
+                            let _ = session.withdrawn.send(true);
+                        }
+                    }
+                    for session in sessions {
+                        if running.contains_key(&session.lecture_id)
+                            || done.contains(&session.lecture_id)
+                        {
+                            continue;
+                        }
+                        tracing::info!(lecture = %session.lecture_id, port = session.port, "starting a live session");
+                        let lecture = session.lecture_id.clone();
+                        let task = spawn_session(
+                            config.clone(),
+                            session,
+                            storage.clone(),
+                            catalog.clone(),
+                            stop_rx.clone(),
+                        );
+                        running.insert(lecture, task);
+                    }
                 }
-                Err(e @ WorkerError::ElementMissing { .. }) => break Err(e),
-                Err(e) => {
-                    tracing::error!(error = %e, "live session failed; listening again");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                Err(e) => tracing::warn!(error = %e, "could not ask the catalog for live sessions"),
+            }
+            // Reap the sessions that ended.
+            let ended: Vec<String> = running
+                .iter()
+                .filter(|(_, r)| r.task.is_finished())
+                .map(|(l, _)| l.clone())
+                .collect();
+            for lecture in ended {
+                let finished = running.remove(&lecture).expect("listed above");
+                match finished.task.await {
+                    Ok(true) => {
+                        done.insert(lecture);
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(%lecture, error = %e, "a live session panicked"),
                 }
             }
-        };
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
+        }
+        for (lecture, session) in running {
+            if let Err(e) = session.task.await {
+                tracing::error!(%lecture, error = %e, "a live session panicked");
+            }
+        }
         heartbeat.abort();
-        result
+        Ok(())
+    }
+}
+
+/// A session's task (true once it received a lecture to its end) and its withdrawal switch.
+struct Running {
+    task: JoinHandle<bool>,
+    withdrawn: watch::Sender<bool>,
+}
+
+fn spawn_session(
+    config: Arc<Config>,
+    session: LiveSession,
+    storage: Arc<dyn Storage>,
+    catalog: CatalogClient,
+    stop: watch::Receiver<bool>,
+) -> Running {
+    let (withdrawn_tx, withdrawn_rx) = watch::channel(false);
+    let on = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let task = tokio::spawn(async move {
+        let lecture = session.lecture_id.clone();
+        match session::run(
+            &config,
+            &session,
+            storage,
+            catalog,
+            on(stop),
+            on(withdrawn_rx),
+        )
+        .await
+        {
+            Ok(Outcome::Stopped) => {
+                tracing::info!(%lecture, "live session stopped before its capture box connected");
+                false
+            }
+            Ok(Outcome::Finished { lecture, segments }) => {
+                tracing::info!(%lecture, segments, "lecture packaged");
+                true
+            }
+            Err(e) => {
+                tracing::error!(%lecture, error = %e, "live session failed; listening again if the catalog still lists it");
+                // Do not spin on a port that cannot be bound.
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                false
+            }
+        }
+    });
+    Running {
+        task,
+        withdrawn: withdrawn_tx,
     }
 }
 

@@ -5,12 +5,41 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// `POST /api/v1/worker/register`: the worker is up and takes live sessions at `srt_url`.
+/// `POST /api/v1/worker/register`: the worker is up and takes live sessions, one per
+/// port of `srt_ports`, at `srt_host`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterWorker {
-    /// `srt://host:port` a capture box can reach.
-    pub srt_url: String,
+    /// The host name or IP address capture boxes reach the worker's SRT listeners at.
+    pub srt_host: String,
+    /// The first and last UDP port (inclusive) the worker opens listeners on.
+    pub srt_ports: [u16; 2],
+}
+
+/// One entry of `GET /api/v1/worker/sessions`: a capturing lecture assigned to this worker,
+/// to be received on its own listener port.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LiveSession {
+    pub lecture_id: String,
+    /// The UDP port of the worker's range this session listens on.
+    pub port: u16,
+    /// The only `streamid`s the listener accepts (see [`StreamId`]).
+    pub stream_ids: Vec<String>,
+    /// The SRT passphrase (AES, `pbkeylen` 32) the listener requires: a secret, never
+    /// logged (the `Debug` output hides it).
+    pub passphrase: String,
+}
+
+impl fmt::Debug for LiveSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LiveSession")
+            .field("lecture_id", &self.lecture_id)
+            .field("port", &self.port)
+            .field("stream_ids", &self.stream_ids)
+            .field("passphrase", &"<hidden>")
+            .finish()
+    }
 }
 
 /// `POST /api/v1/worker/lectures/{id}/renditions`: a rendition of one track exists.

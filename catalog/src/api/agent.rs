@@ -54,23 +54,15 @@ async fn start(
             StartError::NoCourse => ApiError::Conflict(e.to_string()),
             StartError::Store(e) => ApiError::Store(e),
         })?;
+    // A listener of its own: one worker's port and a new passphrase (never logged).
     let live = state
         .store
-        .live_worker(now)
+        .assign_live(&lecture_id, &req.tracks, now)
         .await?
-        .map(|worker| LiveTarget {
-            srt_url: worker.srt_url,
-            stream_ids: req
-                .tracks
-                .iter()
-                .map(|track| {
-                    StreamId {
-                        lecture_id: lecture_id.clone(),
-                        track: track.clone(),
-                    }
-                    .to_string()
-                })
-                .collect(),
+        .map(|assigned| LiveTarget {
+            srt_url: format!("srt://{}:{}", url_host(&assigned.srt_host), assigned.port),
+            stream_ids: stream_ids(&lecture_id, &req.tracks),
+            passphrase: assigned.passphrase,
         });
     tracing::info!(lecture = %lecture_id, live = live.is_some(), "recording started");
     Ok(Json(RecordingStarted {
@@ -96,4 +88,27 @@ async fn stop(
     }
     tracing::info!(recorded_seconds = req.recorded_seconds, "recording stopped");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The SRT `streamid`s of a lecture's tracks, in order.
+pub(super) fn stream_ids(lecture_id: &str, tracks: &[String]) -> Vec<String> {
+    tracks
+        .iter()
+        .map(|track| {
+            StreamId {
+                lecture_id: lecture_id.to_owned(),
+                track: track.clone(),
+            }
+            .to_string()
+        })
+        .collect()
+}
+
+/// A host as it stands in a URL: an IPv6 address in brackets.
+fn url_host(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
 }

@@ -17,7 +17,7 @@ use super::{agent, chunks, people, worker};
         people::login, people::logout, people::me, people::courses, people::course_lectures,
         people::lecture, people::playback,
         agent::start, agent::stop, chunks::list, chunks::upload,
-        worker::register, worker::rendition, worker::segment, worker::finish,
+        worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
     ),
     modifiers(&Authentication),
 )]

@@ -3,10 +3,12 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use lectern_wire::worker::{FinishLecture, RegisterWorker, RenditionReport, SegmentReport};
+use lectern_wire::worker::{
+    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
+};
 
 use super::check_name;
 use crate::auth::WorkerAuth;
@@ -16,6 +18,7 @@ use crate::startup::AppState;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/worker/register", post(register))
+        .route("/worker/sessions", get(sessions))
         .route("/worker/lectures/{id}/renditions", post(rendition))
         .route("/worker/lectures/{id}/segments", post(segment))
         .route("/worker/lectures/{id}/finish", post(finish))
@@ -33,16 +36,50 @@ async fn register(
     WorkerAuth(worker): WorkerAuth,
     Json(req): Json<RegisterWorker>,
 ) -> Result<StatusCode, ApiError> {
-    if !req.srt_url.starts_with("srt://") {
+    let host = req.srt_host.trim();
+    if host.is_empty()
+        || host.len() > 253
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+    {
         return Err(ApiError::BadRequest(
-            "srt_url must start with srt://".into(),
+            "srt_host must be a host name or an IP address".into(),
+        ));
+    }
+    let [first, last] = req.srt_ports;
+    if first == 0 || first > last {
+        return Err(ApiError::BadRequest(
+            "srt_ports must be [first, last] with 0 < first <= last".into(),
         ));
     }
     state
         .store
-        .register_worker(&worker.id, &req.srt_url, Utc::now())
+        .register_worker(&worker.id, host, (first, last), Utc::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The capturing lectures assigned to this worker: the live sessions it should listen for,
+/// each on its own port with its own passphrase. Workers poll it (about every second).
+#[tracing::instrument(skip_all, fields(worker = %worker.id))]
+#[utoipa::path(get, path = "/api/v1/worker/sessions", tag = "workers", security(("worker_token" = [])),
+    responses((status = 200, body = [LiveSession]), (status = 401, body = lectern_wire::api::ErrorBody)))]
+async fn sessions(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+) -> Result<Json<Vec<LiveSession>>, ApiError> {
+    let rows = state.store.worker_sessions(&worker.id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| LiveSession {
+                stream_ids: super::agent::stream_ids(&row.lecture_id, &row.tracks),
+                lecture_id: row.lecture_id,
+                port: row.port,
+                passphrase: row.passphrase,
+            })
+            .collect(),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]

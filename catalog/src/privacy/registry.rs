@@ -493,7 +493,12 @@ pub static TABLES: &[Table] = &[
             plain("id", "Random id (UUID v4)."),
             plain("name", "The worker's name."),
             plain("token_hash", "SHA-256 of the worker's API token."),
-            plain("srt_url", "Where capture boxes send live video to this worker."),
+            plain(
+                "srt_host",
+                "The host capture boxes send live video to this worker at.",
+            ),
+            plain("srt_port_first", "The first port of its SRT listener range."),
+            plain("srt_port_last", "The last port of its SRT listener range."),
             plain(
                 "last_seen",
                 "When the worker last registered (its heartbeat).",
@@ -519,6 +524,16 @@ pub static TABLES: &[Table] = &[
             plain("ended_at", "When recording ended."),
             plain("error", "Why processing failed, if it did."),
             plain("media_version", "The storage version served to viewers."),
+            plain(
+                "live_worker_id",
+                "The transcode worker that receives the lecture live.",
+            ),
+            plain("srt_port", "The worker's SRT port for this lecture's live stream."),
+            plain(
+                "srt_passphrase",
+                "The SRT passphrase of the live stream (a secret), cleared when capture ends.",
+            ),
+            plain("live_tracks", "The tracks the capture box pushes live."),
         ],
     },
     Table {

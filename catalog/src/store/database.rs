@@ -7,7 +7,7 @@ use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{Course, LectureState, Role};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::lectures::{Agent, LectureRow, LiveWorker, Worker};
+use super::lectures::{Agent, LectureRow, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use super::people::User;
 use super::StoreError;
 
@@ -77,15 +77,28 @@ pub(crate) trait Database {
     async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError>;
     /// The worker with this token hash.
     async fn worker_by_token_hash(&self, token_hash: &str) -> Result<Option<Worker>, StoreError>;
-    /// Sets a worker's SRT address and last-seen time.
+    /// Sets a worker's SRT host, port range and last-seen time.
     async fn register_worker(
         &self,
         worker_id: &str,
-        srt_url: &str,
+        srt_host: &str,
+        ports: (u16, u16),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// The worker with an SRT address seen most recently, at or after `since`.
-    async fn live_worker(&self, since: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError>;
+    /// The workers with an SRT host seen at or after `since`, most recent first.
+    async fn live_workers(&self, since: DateTime<Utc>) -> Result<Vec<LiveWorker>, StoreError>;
+    /// The ports of a worker that its capturing lectures hold.
+    async fn live_ports(&self, worker_id: &str) -> Result<Vec<i64>, StoreError>;
+    /// Stores a capturing lecture's listener (worker, port, passphrase) and its tracks
+    /// (space-separated); a port already held fails with a unique violation.
+    async fn assign_live(
+        &self,
+        lecture_id: &str,
+        assignment: &LiveAssignment,
+        tracks: &str,
+    ) -> Result<(), StoreError>;
+    /// The capturing lectures assigned to a worker that still have a passphrase.
+    async fn worker_sessions(&self, worker_id: &str) -> Result<Vec<LiveSessionRow>, StoreError>;
 
     // Lectures.
 

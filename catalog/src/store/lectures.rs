@@ -120,11 +120,67 @@ pub struct Worker {
     pub id: String,
 }
 
-/// A live target picked for a new recording.
+/// A worker that takes live sessions: where boxes reach it and its ports.
 #[derive(Debug, Clone)]
 pub struct LiveWorker {
     pub worker_id: String,
-    pub srt_url: String,
+    pub srt_host: String,
+    /// The first and last port of its SRT range (inclusive).
+    pub ports: (u16, u16),
+}
+
+/// The listener picked for a new recording: a port of one worker and a fresh passphrase.
+#[derive(Clone)]
+pub struct LiveAssignment {
+    pub worker_id: String,
+    pub srt_host: String,
+    pub port: u16,
+    /// A secret: never logged (`Debug` hides it).
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for LiveAssignment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveAssignment")
+            .field("worker_id", &self.worker_id)
+            .field("srt_host", &self.srt_host)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A capturing lecture assigned to a worker, as `GET /api/v1/worker/sessions` lists it.
+#[derive(Clone)]
+pub struct LiveSessionRow {
+    pub lecture_id: String,
+    pub port: u16,
+    /// The tracks the box pushes, in its order.
+    pub tracks: Vec<String>,
+    /// A secret: never logged (`Debug` hides it).
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for LiveSessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveSessionRow")
+            .field("lecture_id", &self.lecture_id)
+            .field("port", &self.port)
+            .field("tracks", &self.tracks)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new SRT passphrase: 32 hex digits (128 random bits; SRT takes 10 to 79 characters).
+fn new_passphrase() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The lowest port of `range` not in `used`.
+fn free_port(range: (u16, u16), used: &[i64]) -> Option<u16> {
+    (range.0..=range.1).find(|p| !used.contains(&i64::from(*p)))
 }
 
 /// Why a recording could not start.
@@ -151,20 +207,71 @@ impl Store {
         on_backend!(self, db => db.worker_by_token_hash(token_hash))
     }
 
-    /// Records that `worker` is up and takes live sessions at `srt_url` (also the heartbeat).
+    /// Records that `worker` is up and takes live sessions at `srt_host` on the ports
+    /// `ports.0..=ports.1` (also the heartbeat).
     #[tracing::instrument(skip(self))]
     pub async fn register_worker(
         &self,
         worker_id: &str,
-        srt_url: &str,
+        srt_host: &str,
+        ports: (u16, u16),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_backend!(self, db => db.register_worker(worker_id, srt_url, now))
+        on_backend!(self, db => db.register_worker(worker_id, srt_host, ports, now))
     }
 
-    /// The worker seen most recently, if within [`WORKER_FRESH_FOR`].
-    pub async fn live_worker(&self, now: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError> {
-        on_backend!(self, db => db.live_worker(now - WORKER_FRESH_FOR))
+    /// Picks a listener for the capturing lecture `lecture_id`: of the workers seen within
+    /// [`WORKER_FRESH_FOR`], the one with the fewest capturing lectures that has a free port
+    /// (the most recently seen on a tie), its lowest free port, and a new passphrase; stores
+    /// them with the lecture. `None` when no worker has a free port.
+    #[tracing::instrument(skip(self))]
+    pub async fn assign_live(
+        &self,
+        lecture_id: &str,
+        tracks: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Option<LiveAssignment>, StoreError> {
+        // Two recordings starting at once may pick the same port; the unique index on
+        // (worker, port) of capturing lectures refuses the second, which tries again.
+        for _ in 0..5 {
+            let workers = on_backend!(self, db => db.live_workers(now - WORKER_FRESH_FOR))?;
+            let mut best: Option<(usize, LiveWorker, u16)> = None;
+            for worker in workers {
+                let used = on_backend!(self, db => db.live_ports(&worker.worker_id))?;
+                let Some(port) = free_port(worker.ports, &used) else {
+                    continue;
+                };
+                if best.as_ref().is_none_or(|(n, _, _)| used.len() < *n) {
+                    best = Some((used.len(), worker, port));
+                }
+            }
+            let Some((_, worker, port)) = best else {
+                return Ok(None);
+            };
+            let assignment = LiveAssignment {
+                worker_id: worker.worker_id,
+                srt_host: worker.srt_host,
+                port,
+                passphrase: new_passphrase(),
+            };
+            let tracks = tracks.join(" ");
+            match on_backend!(self, db => db.assign_live(lecture_id, &assignment, &tracks)) {
+                Ok(()) => return Ok(Some(assignment)),
+                Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                    tracing::debug!(port, "the port was taken meanwhile; picking again");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The capturing lectures assigned to `worker_id`, with their ports and passphrases.
+    pub async fn worker_sessions(
+        &self,
+        worker_id: &str,
+    ) -> Result<Vec<LiveSessionRow>, StoreError> {
+        on_backend!(self, db => db.worker_sessions(worker_id))
     }
 
     /// Creates a `capturing` lecture in the room's default course. `title` defaults to
@@ -333,6 +440,21 @@ pub(super) fn clamp_i64(value: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lowest_unused_port_of_the_range_is_free() {
+        assert_eq!(free_port((9000, 9002), &[]), Some(9000));
+        assert_eq!(free_port((9000, 9002), &[9000, 9002]), Some(9001));
+        assert_eq!(free_port((9000, 9001), &[9000, 9001]), None);
+    }
+
+    #[test]
+    fn a_passphrase_is_32_hex_digits_and_new_each_time() {
+        let a = new_passphrase();
+        assert_eq!(a.len(), 32);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, new_passphrase());
+    }
 
     #[test]
     fn lecture_states_round_trip_through_their_column_text() {

@@ -158,7 +158,7 @@ const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lecte
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
 const TRACKS: &str = r#"{"tracks": ["presenter"]}"#;
 const STOP: &str = r#"{"recorded_seconds": 1.0}"#;
-const REGISTER: &str = r#"{"srt_url": "srt://127.0.0.1:9000"}"#;
+const REGISTER: &str = r#"{"srt_host": "127.0.0.1", "srt_ports": [9000, 9009]}"#;
 const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, "height": 360,
     "bandwidth": 800000, "codecs": "avc1.64001e", "frame_rate": 30.0}"#;
 const SEGMENT: &str = r#"{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
@@ -209,6 +209,7 @@ const MATRIX: &[Row] = &[
     row_with(CHUNK_HEADERS, PUT, "/api/v1/agent/recordings/{missing}/chunks/{track}/{index}", Some(CHUNK), Agent, &[401, 401, 404, 404, 401, 401]),
     // Workers                                                             none wrng own  othr box  cook
     row(POST, "/api/v1/worker/register", Some(REGISTER), Worker,         &[401, 401, 204, 204, 401, 401]),
+    row(GET,  "/api/v1/worker/sessions", None, Worker,                   &[401, 401, 200, 200, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 204, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/segments", Some(SEGMENT), Worker, &[401, 401, 204, 204, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/finish", Some(FINISH), Worker, &[401, 401, 204, 204, 401, 401]),

@@ -1,6 +1,7 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
+use crate::fixtures::{build_world, OTHER_WORKER_TOKEN};
 use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, WORKER_TOKEN};
 
 async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401(db: Db) {
@@ -19,7 +20,7 @@ async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_4
         ),
         (
             "/api/v1/worker/register".to_owned(),
-            json!({"srt_url": "srt://127.0.0.1:9000"}),
+            json!({"srt_host": "127.0.0.1", "srt_ports": [9000, 9001]}),
             WORKER_TOKEN,
         ),
         (
@@ -77,7 +78,7 @@ async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_
         .post(
             "/api/v1/worker/register",
             As::Bearer(WORKER_TOKEN),
-            json!({"srt_url": "srt://127.0.0.1:9000"}),
+            json!({"srt_host": "127.0.0.1", "srt_ports": [9000, 9001]}),
         )
         .await;
     assert_eq!(register.status, StatusCode::NO_CONTENT);
@@ -89,6 +90,93 @@ async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_
         live.stream_ids,
         vec![format!("lectern:{}:presenter", started.lecture_id)]
     );
+    assert_eq!(live.passphrase.len(), 32, "128 bits as hex");
+}
+
+async fn each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_worker(db: Db) {
+    let app = TestApp::spawn(db).await;
+    // Adds, among others, another worker (OTHER_WORKER_TOKEN).
+    build_world(&app).await;
+    let register = app
+        .post(
+            "/api/v1/worker/register",
+            As::Bearer(WORKER_TOKEN),
+            json!({"srt_host": "worker-1.example", "srt_ports": [9000, 9001]}),
+        )
+        .await;
+    assert_eq!(register.status, StatusCode::NO_CONTENT);
+    let first = app.start_lecture().await;
+    let second = app.start_lecture().await;
+    let (a, b) = (first.live.clone().unwrap(), second.live.clone().unwrap());
+    assert_eq!(a.srt_url, "srt://worker-1.example:9000");
+    assert_eq!(b.srt_url, "srt://worker-1.example:9001");
+    assert_ne!(a.passphrase, b.passphrase);
+    // The range is full: a third recording is recorded locally only.
+    let third = app.start_lecture().await;
+    assert!(third.live.is_none(), "no free port, no live target");
+
+    let sessions = app
+        .get("/api/v1/worker/sessions", As::Bearer(WORKER_TOKEN))
+        .await;
+    assert_eq!(sessions.status, StatusCode::OK);
+    let sessions = sessions.json();
+    assert_eq!(
+        sessions,
+        json!([
+            {"lecture_id": first.lecture_id, "port": 9000,
+             "stream_ids": [format!("lectern:{}:presenter", first.lecture_id)], "passphrase": a.passphrase},
+            {"lecture_id": second.lecture_id, "port": 9001,
+             "stream_ids": [format!("lectern:{}:presenter", second.lecture_id)], "passphrase": b.passphrase},
+        ])
+    );
+    // Another worker sees none of them.
+    let other = app
+        .get("/api/v1/worker/sessions", As::Bearer(OTHER_WORKER_TOKEN))
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(other.json(), json!([]));
+
+    // Stopping the first clears its passphrase and frees its port for the next recording.
+    let stop = app
+        .post(
+            &format!("/api/v1/agent/recordings/{}/stop", first.lecture_id),
+            As::Bearer(AGENT_TOKEN),
+            json!({"recorded_seconds": 1.0}),
+        )
+        .await;
+    assert_eq!(stop.status, StatusCode::NO_CONTENT);
+    let listed = app
+        .get("/api/v1/worker/sessions", As::Bearer(WORKER_TOKEN))
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["lecture_id"], json!(second.lecture_id));
+    let fourth = app
+        .start_lecture()
+        .await
+        .live
+        .expect("port 9000 is free again");
+    assert_eq!(fourth.srt_url, "srt://worker-1.example:9000");
+    assert_ne!(fourth.passphrase, a.passphrase);
+}
+
+async fn a_bad_port_range_or_host_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    for body in [
+        json!({"srt_host": "127.0.0.1", "srt_ports": [9001, 9000]}),
+        json!({"srt_host": "127.0.0.1", "srt_ports": [0, 9000]}),
+        json!({"srt_host": "", "srt_ports": [9000, 9000]}),
+        json!({"srt_host": "a b", "srt_ports": [9000, 9000]}),
+    ] {
+        let answer = app
+            .post(
+                "/api/v1/worker/register",
+                As::Bearer(WORKER_TOKEN),
+                body.clone(),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+    }
 }
 
 async fn a_failed_lecture_carries_the_workers_error(db: Db) {
@@ -140,4 +228,6 @@ on_both_databases!(
     a_recording_is_offered_the_registered_worker_for_live_and_none_without_one,
     a_failed_lecture_carries_the_workers_error,
     reports_with_unsafe_track_names_are_refused,
+    each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_worker,
+    a_bad_port_range_or_host_is_refused,
 );

@@ -138,7 +138,7 @@ async fn with_public_origin_set_only_that_origin_passes(db: Db) {
 
 async fn bearer_callers_are_not_affected_and_still_need_a_valid_token(db: Db) {
     let app = TestApp::spawn(db).await;
-    let register = json!({"srt_url": "srt://192.0.2.1:9000"});
+    let register = json!({"srt_host": "192.0.2.1", "srt_ports": [9000, 9001]});
     let cross = [HOST, EVIL_ORIGIN, CROSS_SITE];
     let answer = app
         .send(

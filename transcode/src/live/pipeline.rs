@@ -25,8 +25,18 @@ pub struct LivePipeline {
     pub fragments: UnboundedReceiver<FragmentBytes>,
 }
 
-/// Builds the pipeline for one session listening on `listen`.
-pub fn build(listen: SocketAddr, ladder: &Ladder) -> Result<LivePipeline, WorkerError> {
+/// The SRT key length the listener requires (AES-256); the box sets the same.
+pub const PBKEYLEN: i32 = 32;
+
+/// Builds the pipeline for one session listening on `listen`: only a caller that knows
+/// `passphrase` (libsrt refuses the others during the handshake) and presents one of
+/// `stream_ids` is accepted.
+pub fn build(
+    listen: SocketAddr,
+    passphrase: &str,
+    stream_ids: Vec<String>,
+    ladder: &Ladder,
+) -> Result<LivePipeline, WorkerError> {
     let pipeline = gst::Pipeline::with_name("live-session");
     let (connected_tx, connected) = unbounded_channel();
     let (fragments_tx, fragments) = unbounded_channel();
@@ -34,6 +44,8 @@ pub fn build(listen: SocketAddr, ladder: &Ladder) -> Result<LivePipeline, Worker
     let src = make("srtsrc", Some("srt-in"))?;
     src.set_property("uri", format!("srt://{listen}?mode=listener"));
     src.set_property("keep-listening", false);
+    src.set_property("passphrase", passphrase);
+    src.set_property_from_str("pbkeylen", &PBKEYLEN.to_string());
     // With authentication on, srtsrc asks `caller-connecting` before accepting a caller.
     src.set_property("authentication", true);
     src.connect("caller-connecting", false, move |args| {
@@ -43,7 +55,11 @@ pub fn build(listen: SocketAddr, ladder: &Ladder) -> Result<LivePipeline, Worker
             .flatten()
             .unwrap_or_default();
         let accepted = match streamid.parse::<StreamId>() {
-            Ok(id) => connected_tx.send(id).is_ok(),
+            Ok(id) if stream_ids.contains(&streamid) => connected_tx.send(id).is_ok(),
+            Ok(_) => {
+                tracing::warn!(%streamid, "refused an SRT caller: not this session's streamid");
+                false
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "refused an SRT caller");
                 false
@@ -52,6 +68,10 @@ pub fn build(listen: SocketAddr, ladder: &Ladder) -> Result<LivePipeline, Worker
         Some(accepted.to_value())
     });
     let demux = make("tsdemux", None)?;
+    // Time by the box's own PTS, not by arrival: a box that connects while its listener is
+    // still starting sends its first second in a burst, which the PCR skew estimate turns
+    // into non-monotonic timestamps.
+    demux.set_property("ignore-pcr", true);
     pipeline.add_many([&src, &demux])?;
     src.link(&demux)?;
 

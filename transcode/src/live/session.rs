@@ -1,5 +1,5 @@
-//! Runs one live session: waits for a capture box to connect, then packages its stream
-//! until it ends.
+//! Runs one live session: listens on the session's own port for the capture box the catalog
+//! assigned it, then packages its stream until it ends.
 
 use super::pipeline;
 use crate::catalog::CatalogClient;
@@ -11,59 +11,76 @@ use crate::packaging::package;
 use futures_util::StreamExt;
 use gst::prelude::*;
 use lectern_packager::{Packager, Storage};
-use lectern_wire::worker::StreamId;
+use lectern_wire::worker::{LiveSession, StreamId};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// How a session ended.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The worker was asked to stop before any capture box connected.
+    /// The worker was asked to stop, or the catalog withdrew the session, before its
+    /// capture box connected.
     Stopped,
     /// A lecture was received and packaged to its end.
     Finished { lecture: String, segments: u64 },
 }
 
-/// Runs one session on the configured listener until its stream ends or `shutdown` resolves.
+/// Runs `session` on its own port until its stream ends or `shutdown` resolves; `withdrawn`
+/// (the catalog no longer lists it) stops it only while no caller has connected.
 pub async fn run(
     config: &Config,
+    session: &LiveSession,
     storage: Arc<dyn Storage>,
     catalog: CatalogClient,
     shutdown: impl Future<Output = ()>,
+    withdrawn: impl Future<Output = ()>,
 ) -> Result<Outcome, WorkerError> {
     let ladder = Ladder {
         rungs: config.ladder.clone(),
         frame_rate: config.frame_rate,
         segment_seconds: config.segment_seconds,
     };
-    let mut live = pipeline::build(config.srt_listen, &ladder)?;
+    let listen = SocketAddr::new(config.srt_bind, session.port);
+    let mut live = pipeline::build(
+        listen,
+        &session.passphrase,
+        session.stream_ids.clone(),
+        &ladder,
+    )?;
     let pipeline = live.pipeline.clone();
-    let result = drive(config, &ladder, &mut live, storage, catalog, shutdown).await;
+    let result = drive(
+        listen, &ladder, &mut live, storage, catalog, shutdown, withdrawn,
+    )
+    .await;
     // Every exit path stops the pipeline.
     let _ = pipeline.set_state(gst::State::Null);
     result
 }
 
 async fn drive(
-    config: &Config,
+    listen: SocketAddr,
     ladder: &Ladder,
     live: &mut pipeline::LivePipeline,
     storage: Arc<dyn Storage>,
     catalog: CatalogClient,
     shutdown: impl Future<Output = ()>,
+    withdrawn: impl Future<Output = ()>,
 ) -> Result<Outcome, WorkerError> {
     let pipeline = live.pipeline.clone();
     let bus = pipeline.bus().expect("a pipeline has a bus");
     let mut messages = bus.stream();
     pipeline.set_state(gst::State::Playing)?;
-    tracing::info!(listen = %config.srt_listen, "waiting for a capture box to connect over SRT");
+    tracing::info!(%listen, "waiting for a capture box to connect over SRT");
     tokio::pin!(shutdown);
+    tokio::pin!(withdrawn);
 
     let stream_id: StreamId = loop {
         tokio::select! {
             id = live.connected.recv() => break id.expect("the listener lives as long as the pipeline"),
             Some(message) = messages.next() => if let Some(e) = bus_error(&message) { return Err(e) },
             _ = &mut shutdown => return Ok(Outcome::Stopped),
+            _ = &mut withdrawn => return Ok(Outcome::Stopped),
         }
     };
     let lecture = stream_id.lecture_id.clone();

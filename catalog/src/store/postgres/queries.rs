@@ -8,7 +8,8 @@ use lectern_wire::worker::{RenditionReport, SegmentReport};
 use super::{PostgresDb, RawLecture};
 use crate::store::database::{Database, NewLecture, NewUser};
 use crate::store::lectures::{
-    clamp_i64, state_str, Agent, LectureRow, LiveWorker, RawRendition, Worker,
+    clamp_i64, state_str, Agent, LectureRow, LiveAssignment, LiveSessionRow, LiveWorker,
+    RawRendition, Worker,
 };
 use crate::store::people::{role_str, CourseRow, User, UserRow};
 use crate::store::StoreError;
@@ -153,27 +154,100 @@ impl Database for PostgresDb {
     async fn register_worker(
         &self,
         worker_id: &str,
-        srt_url: &str,
+        srt_host: &str,
+        ports: (u16, u16),
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workers SET srt_url = $2, last_seen = $3 WHERE id = $1")
-            .bind(worker_id)
-            .bind(srt_url)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE workers SET srt_host = $2, srt_port_first = $3, srt_port_last = $4, \
+             last_seen = $5 WHERE id = $1",
+        )
+        .bind(worker_id)
+        .bind(srt_host)
+        .bind(i64::from(ports.0))
+        .bind(i64::from(ports.1))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
-    async fn live_worker(&self, since: DateTime<Utc>) -> Result<Option<LiveWorker>, StoreError> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT id, srt_url FROM workers WHERE srt_url IS NOT NULL AND last_seen >= $1 \
-             ORDER BY last_seen DESC LIMIT 1",
+    async fn live_workers(&self, since: DateTime<Utc>) -> Result<Vec<LiveWorker>, StoreError> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, srt_host, srt_port_first, srt_port_last FROM workers \
+             WHERE srt_host IS NOT NULL AND srt_port_first IS NOT NULL AND srt_port_last IS NOT NULL \
+             AND last_seen >= $1 ORDER BY last_seen DESC",
         )
         .bind(since)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
-        Ok(row.map(|(worker_id, srt_url)| LiveWorker { worker_id, srt_url }))
+        Ok(rows
+            .into_iter()
+            .filter_map(|(worker_id, srt_host, first, last)| {
+                Some(LiveWorker {
+                    worker_id,
+                    srt_host,
+                    ports: (u16::try_from(first).ok()?, u16::try_from(last).ok()?),
+                })
+            })
+            .collect())
+    }
+
+    async fn live_ports(&self, worker_id: &str) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT srt_port FROM lectures WHERE live_worker_id = $1 AND state = 'capturing' \
+             AND srt_port IS NOT NULL",
+        )
+        .bind(worker_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(p,)| p).collect())
+    }
+
+    async fn assign_live(
+        &self,
+        lecture_id: &str,
+        a: &LiveAssignment,
+        tracks: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE lectures SET live_worker_id = $2, srt_port = $3, srt_passphrase = $4, \
+             live_tracks = $5 WHERE id = $1 AND state = 'capturing'",
+        )
+        .bind(lecture_id)
+        .bind(&a.worker_id)
+        .bind(i64::from(a.port))
+        .bind(&a.passphrase)
+        .bind(tracks)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn worker_sessions(&self, worker_id: &str) -> Result<Vec<LiveSessionRow>, StoreError> {
+        let rows: Vec<(String, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, srt_port, srt_passphrase, live_tracks FROM lectures \
+             WHERE live_worker_id = $1 AND state = 'capturing' AND srt_port IS NOT NULL \
+             AND srt_passphrase IS NOT NULL ORDER BY srt_port",
+        )
+        .bind(worker_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(lecture_id, port, passphrase, tracks)| {
+                Some(LiveSessionRow {
+                    lecture_id,
+                    port: u16::try_from(port).ok()?,
+                    tracks: tracks
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                    passphrase,
+                })
+            })
+            .collect())
     }
 
     async fn room_default_course(
@@ -220,7 +294,7 @@ impl Database for PostgresDb {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE lectures SET state = 'processing', ended_at = COALESCE(ended_at, $2) \
+            "UPDATE lectures SET state = 'processing', srt_passphrase = NULL, ended_at = COALESCE(ended_at, $2) \
              WHERE id = $1 AND state IN ('scheduled', 'capturing')",
         )
         .bind(lecture_id)
@@ -238,7 +312,7 @@ impl Database for PostgresDb {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE lectures SET state = $2, error = $3, ended_at = COALESCE(ended_at, $4) WHERE id = $1",
+            "UPDATE lectures SET state = $2, error = $3, srt_passphrase = NULL, ended_at = COALESCE(ended_at, $4) WHERE id = $1",
         )
         .bind(lecture_id)
         .bind(state_str(state))
