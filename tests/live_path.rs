@@ -2,6 +2,8 @@
 //! capture box → SRT → transcode worker → packager → storage → catalog → a player.
 
 use anyhow::Context;
+use lectern_ingest::spool::journal::{self, ChunkState, Journal};
+use lectern_ingest::upload;
 use lectern_tests::{probe, Client, Stack, OUTSIDER, STUDENT};
 use reqwest::{StatusCode, Url};
 use std::time::Duration;
@@ -156,6 +158,45 @@ async fn a_recorded_lecture_plays_in_every_rendition_cut_at_the_same_instants() 
     assert!(
         (spooled_seconds - RECORD_SECONDS).abs() <= 1.0,
         "the spool holds {spooled_seconds} s"
+    );
+
+    // After the lecture the box uploaded every chunk: the catalog's storage holds the same
+    // bytes, and the journal marks each confirmed (so the disk guard may free it).
+    let recording_dir = std::fs::read_dir(stack.spool_dir())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.is_dir())
+        .context("the spool has the recording")?;
+    let chunks = journal::read_chunks(&recording_dir)?;
+    assert_eq!(
+        chunks.len(),
+        spooled.len(),
+        "every spooled chunk is journaled"
+    );
+    for chunk in &chunks {
+        assert_eq!(chunk.state, ChunkState::Confirmed, "{chunk:?}");
+        let uploaded = stack.storage_dir().join(format!(
+            "raw/{lecture}/{}/{:05}.ts",
+            chunk.track, chunk.index
+        ));
+        assert_eq!(
+            std::fs::read(&uploaded)?,
+            std::fs::read(chunk.path_in(&recording_dir))?,
+            "{}",
+            uploaded.display()
+        );
+    }
+    // A pass interrupted before it could confirm sends nothing the catalog already holds.
+    let mut unconfirmed = chunks[0].clone();
+    unconfirmed.state = ChunkState::Recorded;
+    Journal::open(&recording_dir)?.append(&unconfirmed)?;
+    let again = upload::upload_recording(&stack.box_client(), &recording_dir).await?;
+    assert_eq!(
+        again,
+        upload::UploadReport {
+            uploaded: 0,
+            already_held: 1,
+            damaged: 0
+        }
     );
 
     stack.stop().await

@@ -99,15 +99,45 @@ impl ApiClient {
         R: DeserializeOwned,
     {
         let url = format!("{}{path}", self.base);
+        let text = self
+            .send(&url, || self.http.post(&url).json(body), attempts)
+            .await?;
+        let text = if text.is_empty() { "null" } else { &text };
+        serde_json::from_str(text).map_err(|e| ApiError::BadAnswer {
+            url: url.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// PUTs raw `body` bytes to `path` with extra `headers`; a 2xx is success.
+    pub async fn put_bytes(
+        &self,
+        path: &str,
+        body: bytes::Bytes,
+        headers: &[(&str, String)],
+        attempts: Attempts,
+    ) -> Result<(), ApiError> {
+        let url = format!("{}{path}", self.base);
+        let request = || {
+            headers.iter().fold(
+                self.http.put(&url).body(body.clone()),
+                |r, (name, value)| r.header(*name, value),
+            )
+        };
+        self.send(&url, request, attempts).await.map(|_| ())
+    }
+
+    /// Sends what `request` builds with the token, retrying transport failures and server
+    /// errors with backoff; a refusal (4xx) is final. The answer's body on success.
+    async fn send(
+        &self,
+        url: &str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+        attempts: Attempts,
+    ) -> Result<String, ApiError> {
         // Outer error: worth another attempt; inner: final.
         let attempt = || async {
-            let response = self
-                .http
-                .post(&url)
-                .bearer_auth(&self.token)
-                .json(body)
-                .send()
-                .await;
+            let response = request().bearer_auth(&self.token).send().await;
             let response = response.map_err(|e| e.to_string())?;
             let status = response.status();
             if status.is_server_error() {
@@ -116,16 +146,12 @@ impl ApiClient {
             let text = response.text().await.map_err(|e| e.to_string())?;
             if !status.is_success() {
                 return Ok(Err(ApiError::Refused {
-                    url: url.clone(),
+                    url: url.to_owned(),
                     status: status.as_u16(),
                     body: text,
                 }));
             }
-            let text = if text.is_empty() { "null" } else { &text };
-            Ok(serde_json::from_str(text).map_err(|e| ApiError::BadAnswer {
-                url: url.clone(),
-                message: e.to_string(),
-            }))
+            Ok(Ok(text))
         };
         let backoff = ExponentialBuilder::default().with_max_delay(MAX_DELAY);
         let backoff = match attempts {
@@ -136,7 +162,7 @@ impl ApiClient {
             .retry(backoff)
             .notify(|e, after| tracing::warn!(%url, error = %e, ?after, "the catalog did not answer; retrying"))
             .await
-            .map_err(|message| ApiError::Unreachable { url: url.clone(), message })?
+            .map_err(|message| ApiError::Unreachable { url: url.to_owned(), message })?
     }
 }
 

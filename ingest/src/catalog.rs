@@ -1,8 +1,10 @@
 //! The box's calls to the catalog's agent API.
 
 use crate::error::IngestError;
+use crate::spool::journal::ChunkRecord;
 use lectern_client::{ApiClient, Attempts};
 use lectern_wire::agent::{RecordingStarted, StartRecording, StopRecording};
+use lectern_wire::chunks::{HeldChunks, DURATION_HEADER, SHA256_HEADER, START_HEADER};
 
 /// Talks to `/api/v1/agent/*` with the box's token.
 #[derive(Debug, Clone)]
@@ -31,5 +33,35 @@ impl CatalogClient {
     pub async fn stop(&self, recording: &str, request: &StopRecording) -> Result<(), IngestError> {
         let path = format!("/api/v1/agent/recordings/{recording}/stop");
         Ok(self.api.post(&path, request, Attempts::AtMost(10)).await?)
+    }
+
+    /// The chunks of `recording` the catalog already holds.
+    pub async fn held_chunks(&self, recording: &str) -> Result<HeldChunks, IngestError> {
+        Ok(self
+            .api
+            .get(&format!("/api/v1/agent/recordings/{recording}/chunks"))
+            .await?)
+    }
+
+    /// Uploads one chunk's bytes with its checksum, start and duration from the journal.
+    pub async fn put_chunk(
+        &self,
+        recording: &str,
+        chunk: &ChunkRecord,
+        body: bytes::Bytes,
+    ) -> Result<(), IngestError> {
+        let path = format!(
+            "/api/v1/agent/recordings/{recording}/chunks/{}/{}",
+            chunk.track, chunk.index
+        );
+        let headers = [
+            (SHA256_HEADER, chunk.sha256.clone()),
+            (START_HEADER, chunk.start.to_rfc3339()),
+            (DURATION_HEADER, chunk.duration_ns.to_string()),
+        ];
+        Ok(self
+            .api
+            .put_bytes(&path, body, &headers, Attempts::AtMost(6))
+            .await?)
     }
 }

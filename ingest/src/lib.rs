@@ -21,6 +21,7 @@ pub mod error;
 pub mod live_push;
 mod recorder;
 pub mod spool;
+pub mod upload;
 
 pub use config::Config;
 pub use error::IngestError;

@@ -7,10 +7,12 @@ use crate::config::Config;
 use crate::error::{pipeline_error, IngestError};
 use crate::live_push::{self, Destination};
 use crate::spool::{self, ChunkWriter, DiskGuard};
+use crate::upload;
 use futures_util::StreamExt;
 use gst::prelude::*;
 use lectern_wire::agent::{StartRecording, StopRecording};
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -18,6 +20,8 @@ use tokio::sync::mpsc;
 const FINALISE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The one track the simulated classroom records.
 const TRACK: &str = "presenter";
+/// How long a stopping box spends uploading before it leaves the rest for its next start.
+const UPLOAD_BUDGET: Duration = Duration::from_secs(60);
 
 /// Records until `stop` resolves (or the capture fails), then finalises and reports.
 ///
@@ -45,7 +49,19 @@ pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), I
     let capture = capture::build(&config, TRACK, &chunk_dir)?;
     let pipeline = capture.pipeline.clone();
     let mut writer = ChunkWriter::new(journal);
-    let result = record(&config, capture, &mut writer, stop).await;
+    // Recordings an earlier run left are uploaded beside this one.
+    let catalog = CatalogClient::new(&config.catalog_url, &config.token);
+    let leftovers = {
+        let (catalog, spool_dir, current) = (
+            catalog.clone(),
+            config.spool_dir.clone(),
+            recording_dir.clone(),
+        );
+        tokio::spawn(
+            async move { upload::upload_spool(&catalog, &spool_dir, Some(&current)).await },
+        )
+    };
+    let result = record(&catalog, capture, &mut writer, &recording_dir, stop).await;
     let _ = pipeline.set_state(gst::State::Null);
     let journaled = writer.finish().await;
     let _ = stop_guard.send(());
@@ -53,13 +69,27 @@ pub async fn run(config: Config, stop: impl Future<Output = ()>) -> Result<(), I
     tracing::info!(spool = %recording_dir.display(), "recording closed");
     let chunks = journaled?;
     tracing::info!(chunks = chunks.len(), "every closed chunk is journaled");
+    // Bounded, so a catalog that is away does not keep the box from stopping: what is not
+    // uploaded now is uploaded at the next start.
+    match tokio::time::timeout(
+        UPLOAD_BUDGET,
+        upload::upload_recording(&catalog, &recording_dir),
+    )
+    .await
+    {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "upload left for the next start"),
+        Err(_) => tracing::warn!("upload not finished in time; the rest goes at the next start"),
+    }
+    leftovers.abort();
     result
 }
 
 async fn record(
-    config: &Config,
+    catalog: &CatalogClient,
     capture: capture::Capture,
     writer: &mut ChunkWriter,
+    recording_dir: &Path,
     stop: impl Future<Output = ()>,
 ) -> Result<(), IngestError> {
     let capture::Capture { pipeline, live } = capture;
@@ -69,8 +99,11 @@ async fn record(
     let started = Instant::now();
     tracing::info!(track = TRACK, "recording to the local spool");
 
-    let catalog = CatalogClient::new(&config.catalog_url, &config.token);
-    let announce = tokio::spawn(announce_and_push(catalog.clone(), live));
+    let announce = tokio::spawn(announce_and_push(
+        catalog.clone(),
+        live,
+        recording_dir.to_owned(),
+    ));
     tokio::pin!(stop);
     let failure = loop {
         tokio::select! {
@@ -128,6 +161,7 @@ async fn record(
 async fn announce_and_push(
     catalog: CatalogClient,
     mut live: mpsc::Receiver<LiveChunk>,
+    recording_dir: PathBuf,
 ) -> Option<String> {
     let request = StartRecording {
         title: None,
@@ -150,6 +184,9 @@ async fn announce_and_push(
         }
     };
     tracing::info!(lecture = %started.lecture_id, "the catalog knows the recording");
+    if let Err(e) = upload::link_recording(&recording_dir, &started.recording_id) {
+        tracing::error!(error = %e, "could not note the catalog's recording id; its upload waits");
+    }
     match started
         .live
         .as_ref()

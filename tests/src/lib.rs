@@ -186,6 +186,16 @@ impl Stack {
         self.dir.path().join("spool")
     }
 
+    /// The catalog's and worker's storage directory.
+    pub fn storage_dir(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
+    /// The demo capture box's client of the catalog's agent API.
+    pub fn box_client(&self) -> lectern_ingest::catalog::CatalogClient {
+        lectern_ingest::catalog::CatalogClient::new(&self.url, AGENT_TOKEN)
+    }
+
     /// Stops the worker and the catalog and waits until they have.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         for part in [self.worker.take(), self.catalog.take()]
