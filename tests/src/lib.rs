@@ -32,7 +32,8 @@ pub struct Stack {
     database_url: String,
     dir: TempDir,
     catalog: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
-    worker: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    worker: std::sync::Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+    worker_config: lectern_transcode::Config,
 }
 
 fn stop_signal() -> (
@@ -58,6 +59,22 @@ fn free_udp_ports(n: u16) -> anyhow::Result<(u16, u16)> {
         }
     }
     bail!("found no {n} consecutive free UDP ports")
+}
+
+/// Starts a worker (registered when this returns) and runs it until told to stop.
+async fn start_worker(
+    config: lectern_transcode::Config,
+) -> anyhow::Result<(oneshot::Sender<()>, JoinHandle<()>)> {
+    let worker = lectern_transcode::Worker::start(config)
+        .await
+        .context("starting the worker")?;
+    let (stop, stopped) = stop_signal();
+    let handle = tokio::spawn(async move {
+        if let Err(e) = worker.run(stopped).await {
+            panic!("the worker failed: {e}");
+        }
+    });
+    Ok((stop, handle))
 }
 
 impl Stack {
@@ -104,23 +121,29 @@ impl Stack {
             storage_dir: storage,
             ..lectern_transcode::Config::default()
         };
-        let worker = lectern_transcode::Worker::start(worker_config)
-            .await
-            .context("starting the worker")?;
-        let (stop, stopped) = stop_signal();
-        let handle = tokio::spawn(async move {
-            if let Err(e) = worker.run(stopped).await {
-                panic!("the worker failed: {e}");
-            }
-        });
+        let worker = start_worker(worker_config.clone()).await?;
         Ok(Stack {
             url,
             srt_ports,
             database_url,
             dir,
             catalog,
-            worker: Some((stop, handle)),
+            worker: std::sync::Mutex::new(Some(worker)),
+            worker_config,
         })
+    }
+
+    /// Stops the worker (flushing its sessions, as at a crash-free restart) and starts a new
+    /// one on the same ports, as an operator restarting it mid-lecture would.
+    pub async fn restart_worker(&self) -> anyhow::Result<()> {
+        let old = self.worker.lock().expect("worker lock").take();
+        if let Some((stop, handle)) = old {
+            let _ = stop.send(());
+            handle.await?;
+        }
+        let new = start_worker(self.worker_config.clone()).await?;
+        *self.worker.lock().expect("worker lock") = Some(new);
+        Ok(())
     }
 
     /// Records from the simulated classroom's test sources for `seconds`, through the real
@@ -198,10 +221,8 @@ impl Stack {
 
     /// Stops the worker and the catalog and waits until they have.
     pub async fn stop(mut self) -> anyhow::Result<()> {
-        for part in [self.worker.take(), self.catalog.take()]
-            .into_iter()
-            .flatten()
-        {
+        let worker = self.worker.lock().expect("worker lock").take();
+        for part in [worker, self.catalog.take()].into_iter().flatten() {
             let (stop, handle) = part;
             let _ = stop.send(());
             handle.await?;

@@ -95,10 +95,10 @@ impl Worker {
             })
         };
 
+        // A lecture the catalog still lists after its session ended lost its box mid-lecture
+        // (a network cut): it gets a new listener, and the packager continues behind a
+        // discontinuity.
         let mut running: HashMap<String, Running> = HashMap::new();
-        // Lectures whose session ended with a caller: not started again even if a poll
-        // answered before the catalog saw the lecture finish.
-        let mut done: HashSet<String> = HashSet::new();
         let mut stop = stop_rx.clone();
         loop {
             if *stop.borrow() {
@@ -115,9 +115,7 @@ impl Worker {
                         }
                     }
                     for session in sessions {
-                        if running.contains_key(&session.lecture_id)
-                            || done.contains(&session.lecture_id)
-                        {
+                        if running.contains_key(&session.lecture_id) {
                             continue;
                         }
                         tracing::info!(lecture = %session.lecture_id, port = session.port, "starting a live session");
@@ -142,12 +140,8 @@ impl Worker {
                 .collect();
             for lecture in ended {
                 let finished = running.remove(&lecture).expect("listed above");
-                match finished.task.await {
-                    Ok(true) => {
-                        done.insert(lecture);
-                    }
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(%lecture, error = %e, "a live session panicked"),
+                if let Err(e) = finished.task.await {
+                    tracing::error!(%lecture, error = %e, "a live session panicked");
                 }
             }
             tokio::select! {
@@ -165,9 +159,9 @@ impl Worker {
     }
 }
 
-/// A session's task (true once it received a lecture to its end) and its withdrawal switch.
+/// A session's task and its withdrawal switch.
 struct Running {
-    task: JoinHandle<bool>,
+    task: JoinHandle<()>,
     withdrawn: watch::Sender<bool>,
 }
 
@@ -196,17 +190,14 @@ fn spawn_session(
         {
             Ok(Outcome::Stopped) => {
                 tracing::info!(%lecture, "live session stopped before its capture box connected");
-                false
             }
             Ok(Outcome::Finished { lecture, segments }) => {
-                tracing::info!(%lecture, segments, "lecture packaged");
-                true
+                tracing::info!(%lecture, segments, "live session closed; listening again if the box still records");
             }
             Err(e) => {
                 tracing::error!(%lecture, error = %e, "live session failed; listening again if the catalog still lists it");
                 // Do not spin on a port that cannot be bound.
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                false
             }
         }
     });

@@ -534,6 +534,10 @@ pub static TABLES: &[Table] = &[
                 "The SRT passphrase of the live stream (a secret), cleared when capture ends.",
             ),
             plain("live_tracks", "The tracks the capture box pushes live."),
+            plain(
+                "live_open",
+                "Whether a worker is receiving the lecture live right now.",
+            ),
         ],
     },
     Table {

@@ -303,8 +303,9 @@ impl Store {
         Ok(id)
     }
 
-    /// The box stopped recording: `capturing` → `processing`. False when the lecture is not
-    /// one of this box's room. A lecture past capturing is left as it is.
+    /// The box stopped recording: `capturing` → `ready` when the worker has already closed
+    /// the live copy, else `processing` until it does (or until a repair makes one). False
+    /// when the lecture is not one of this box's room. A lecture past capturing is left as it is.
     #[tracing::instrument(skip(self))]
     pub async fn stop_lecture(
         &self,
@@ -315,8 +316,9 @@ impl Store {
         on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))
     }
 
-    /// The worker closed the lecture: `ready`, or `failed` with `error`. False when the
-    /// lecture does not exist.
+    /// The worker closed its live session. While the box still records (a network cut) the
+    /// lecture stays `capturing` and the worker listens again; after the box stopped it
+    /// becomes `ready`, or `failed` with `error`. False when the lecture does not exist.
     #[tracing::instrument(skip(self))]
     pub async fn finish_lecture(
         &self,

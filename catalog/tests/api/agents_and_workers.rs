@@ -182,6 +182,7 @@ async fn a_bad_port_range_or_host_is_refused(db: Db) {
 async fn a_failed_lecture_carries_the_workers_error(db: Db) {
     let app = TestApp::spawn(db).await;
     let lecture = app.start_lecture().await.lecture_id;
+    app.stop_recording(&lecture).await;
     let answer = app
         .post(
             &format!("/api/v1/worker/lectures/{lecture}/finish"),
@@ -197,6 +198,34 @@ async fn a_failed_lecture_carries_the_workers_error(db: Db) {
         .json();
     assert_eq!(body["state"], "failed");
     assert_eq!(body["error"], "encoder crashed");
+}
+
+async fn a_live_session_that_ends_while_the_box_records_leaves_the_lecture_capturing(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let lecture = app.start_lecture().await.lecture_id;
+    app.add_segment(&lecture, 0).await;
+    let finish = app
+        .post(
+            &format!("/api/v1/worker/lectures/{lecture}/finish"),
+            As::Bearer(WORKER_TOKEN),
+            json!({"error": null}),
+        )
+        .await;
+    assert_eq!(finish.status, StatusCode::NO_CONTENT);
+    let student = app.login(crate::helpers::STUDENT).await;
+    let state = |body: serde_json::Value| body["state"].as_str().unwrap_or_default().to_owned();
+    let uri = format!("/api/v1/lectures/{lecture}");
+    assert_eq!(
+        state(app.get(&uri, As::Cookie(&student)).await.json()),
+        "capturing",
+        "a network cut is not the end of the lecture"
+    );
+    // The box stops after the live copy closed: nothing is left to wait for.
+    app.stop_recording(&lecture).await;
+    assert_eq!(
+        state(app.get(&uri, As::Cookie(&student)).await.json()),
+        "ready"
+    );
 }
 
 async fn reports_with_unsafe_track_names_are_refused(db: Db) {
@@ -227,6 +256,7 @@ on_both_databases!(
     worker_reports_for_unknown_lectures_are_404,
     a_recording_is_offered_the_registered_worker_for_live_and_none_without_one,
     a_failed_lecture_carries_the_workers_error,
+    a_live_session_that_ends_while_the_box_records_leaves_the_lecture_capturing,
     reports_with_unsafe_track_names_are_refused,
     each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_worker,
     a_bad_port_range_or_host_is_refused,

@@ -258,6 +258,18 @@ impl TestApp {
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
     }
 
+    /// The box stops recording `lecture`.
+    pub async fn stop_recording(&self, lecture: &str) {
+        let answer = self
+            .post(
+                &format!("/api/v1/agent/recordings/{lecture}/stop"),
+                As::Bearer(AGENT_TOKEN),
+                json!({"recorded_seconds": 2.0}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+
     /// A capturing lecture with one segment, and the student's playback URL for it.
     pub async fn lecture_with_segment(&self) -> (String, String) {
         let lecture = self.start_lecture().await.lecture_id;

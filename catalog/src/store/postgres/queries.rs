@@ -294,7 +294,9 @@ impl Database for PostgresDb {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE lectures SET state = 'processing', srt_passphrase = NULL, ended_at = COALESCE(ended_at, $2) \
+            "UPDATE lectures SET state = CASE WHEN live_open OR NOT EXISTS \
+             (SELECT 1 FROM segments s WHERE s.lecture_id = lectures.id) THEN 'processing' ELSE 'ready' END, \
+             srt_passphrase = NULL, ended_at = COALESCE(ended_at, $2) \
              WHERE id = $1 AND state IN ('scheduled', 'capturing')",
         )
         .bind(lecture_id)
@@ -311,8 +313,19 @@ impl Database for PostgresDb {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // A session that ends while the box still records (a network cut) only closes the
+        // live session: the lecture stays capturing and the worker listens again.
+        let interrupted = sqlx::query(
+            "UPDATE lectures SET live_open = FALSE WHERE id = $1 AND state = 'capturing'",
+        )
+        .bind(lecture_id)
+        .execute(&self.pool)
+        .await?;
+        if interrupted.rows_affected() == 1 {
+            return Ok(true);
+        }
         let done = sqlx::query(
-            "UPDATE lectures SET state = $2, error = $3, srt_passphrase = NULL, ended_at = COALESCE(ended_at, $4) WHERE id = $1",
+            "UPDATE lectures SET state = $2, error = $3, live_open = FALSE, srt_passphrase = NULL, ended_at = COALESCE(ended_at, $4) WHERE id = $1",
         )
         .bind(lecture_id)
         .bind(state_str(state))
@@ -417,6 +430,10 @@ impl Database for PostgresDb {
         .bind(r.frame_rate)
         .execute(&self.pool)
         .await?;
+        sqlx::query("UPDATE lectures SET live_open = TRUE WHERE id = $1")
+            .bind(lecture_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
