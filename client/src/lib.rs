@@ -11,4 +11,4 @@ pub mod api;
 pub mod settings;
 
 pub use api::{ApiClient, ApiError, Attempts};
-pub use settings::{check_catalog_access, load_settings, SettingsError};
+pub use settings::{check_catalog_access, check_range, load_settings, SettingsError};

@@ -54,6 +54,28 @@ where
     Ok(figment.extract().map_err(Box::new)?)
 }
 
+/// Checks that the setting `key` lies in `range`; the message names both.
+pub fn check_range<T>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), SettingsError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(SettingsError::Invalid {
+        key,
+        message: format!(
+            "must be between {} and {}, not {value}",
+            range.start(),
+            range.end()
+        ),
+    })
+}
+
 /// Checks the two settings every client of the catalog needs: where it is, and the token.
 pub fn check_catalog_access(catalog_url: &str, token: &str) -> Result<(), SettingsError> {
     if token.is_empty() {
@@ -94,6 +116,16 @@ mod tests {
                 name: "00123".into(),
                 count: 7
             }
+        );
+    }
+
+    #[test]
+    fn a_value_out_of_range_names_its_key_and_the_range() {
+        assert!(check_range("n", 5u32, 1..=10).is_ok());
+        let err = check_range("n", 0u32, 1..=10).unwrap_err().to_string();
+        assert!(
+            err.contains("`n`") && err.contains("between 1 and 10, not 0"),
+            "{err}"
         );
     }
 

@@ -1,7 +1,7 @@
 //! The box's settings: a TOML file (`--config`), then `LECTERN_INGEST_*` environment
 //! variables (`__` between nested keys), checked once at start.
 
-use lectern_client::{check_catalog_access, load_settings, SettingsError};
+use lectern_client::{check_catalog_access, check_range, load_settings, SettingsError};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -102,12 +102,8 @@ impl Config {
             })
         };
         check_catalog_access(&self.catalog_url, &self.token)?;
-        if !(2..=60).contains(&self.chunk_seconds) {
-            return invalid("chunk_seconds", "must be between 2 and 60");
-        }
-        if !(1..=10).contains(&self.keyframe_seconds) {
-            return invalid("keyframe_seconds", "must be between 1 and 10");
-        }
+        check_range("chunk_seconds", self.chunk_seconds, 2..=60)?;
+        check_range("keyframe_seconds", self.keyframe_seconds, 1..=10)?;
         let s = &self.source;
         if s.width < 16
             || s.height < 16
@@ -119,9 +115,7 @@ impl Config {
                 "width and height must be even and at least 16",
             );
         }
-        if !(1..=60).contains(&s.frame_rate) {
-            return invalid("source.frame_rate", "must be between 1 and 60");
-        }
+        check_range("source.frame_rate", s.frame_rate, 1..=60)?;
         let guard = &self.disk_guard;
         if guard.spool_limit_mib == 0 {
             return invalid(
@@ -129,9 +123,11 @@ impl Config {
                 "must be at least 1 (MiB the spool may hold)",
             );
         }
-        if !(1..=3600).contains(&guard.interval_seconds) {
-            return invalid("disk_guard.interval_seconds", "must be between 1 and 3600");
-        }
+        check_range(
+            "disk_guard.interval_seconds",
+            guard.interval_seconds,
+            1..=3600,
+        )?;
         Ok(())
     }
 }

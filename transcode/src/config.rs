@@ -2,7 +2,7 @@
 //! variables (`__` between nested keys), checked once at start.
 
 use crate::ladder::Rung;
-use lectern_client::{check_catalog_access, load_settings, SettingsError};
+use lectern_client::{check_catalog_access, check_range, load_settings, SettingsError};
 use lectern_packager::{Storage, StorageConfig, StorageError};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -91,12 +91,8 @@ impl Config {
             })
         };
         check_catalog_access(&self.catalog_url, &self.token)?;
-        if !(1..=10).contains(&self.segment_seconds) {
-            return invalid("segment_seconds", "must be between 1 and 10");
-        }
-        if !(1..=60).contains(&self.frame_rate) {
-            return invalid("frame_rate", "must be between 1 and 60");
-        }
+        check_range("segment_seconds", self.segment_seconds, 1..=10)?;
+        check_range("frame_rate", self.frame_rate, 1..=60)?;
         if let Err(message) = self.srt_ports() {
             return invalid("srt_port_range", &message);
         }
