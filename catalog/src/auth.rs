@@ -123,6 +123,24 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// An admin of their institute, from the session cookie. Rejects with 401 without a session
+/// and 404 for anyone else: to them the admin API does not exist.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.role == lectern_wire::api::Role::Admin {
+            Ok(AdminUser(user))
+        } else {
+            Err(ApiError::NotFound)
+        }
+    }
+}
+
 /// The `Authorization: Bearer` token of a request, if well formed.
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts

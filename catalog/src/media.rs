@@ -22,7 +22,7 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use crate::startup::AppState;
-use crate::store::StoreError;
+use crate::store::{LectureRow, StoreError};
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
@@ -141,10 +141,12 @@ async fn media_playlist(
         Err(e) => return failed(e),
     };
     let segments = match state.store.segments(lecture_id, track, rung).await {
-        Ok(segments) if !segments.is_empty() => segments,
-        Ok(_) => return not_found(),
+        Ok(segments) => lecture.settings.trim(segments),
         Err(e) => return failed(e),
     };
+    if segments.is_empty() {
+        return not_found();
+    }
     // Live it is an EVENT playlist; once the worker closed the lecture, the same segments
     // with ENDLIST are the on-demand copy (design decision 2).
     let ended = matches!(lecture.state, LectureState::Ready | LectureState::Failed);
@@ -166,11 +168,7 @@ async fn segment(
         Ok(None) => return not_found(),
         Err(e) => return failed(e),
     };
-    match state
-        .store
-        .segment_exists(lecture_id, track, rung, sequence)
-        .await
-    {
+    match served_segment(state, &lecture, track, rung, sequence).await {
         Ok(true) => {}
         Ok(false) => return not_found(),
         Err(e) => return failed(e),
@@ -192,6 +190,26 @@ async fn segment(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(SEGMENT_TYPE));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(SEGMENT_CACHE));
     response
+}
+
+/// True when the segment was reported and lies inside the lecture's trim window: what was
+/// trimmed away is not served, even to a viewer who guesses its name.
+async fn served_segment(
+    state: &AppState,
+    lecture: &LectureRow,
+    track: &str,
+    rung: &str,
+    sequence: u64,
+) -> Result<bool, StoreError> {
+    let s = &lecture.settings;
+    if s.trim_in.is_none() && s.trim_out.is_none() {
+        return state
+            .store
+            .segment_exists(&lecture.id, track, rung, sequence)
+            .await;
+    }
+    let segments = state.store.segments(&lecture.id, track, rung).await?;
+    Ok(s.trim(segments).iter().any(|x| x.sequence == sequence))
 }
 
 /// Object storage (S3): after the token check, the viewer fetches the segment straight from

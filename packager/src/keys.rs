@@ -19,6 +19,16 @@ pub fn master_playlist(lecture: &str, version: &str, track: &str) -> String {
     format!("lectures/{lecture}/{version}/{track}/master.m3u8")
 }
 
+/// `lectures/<lecture>`: every version of a lecture's media lies below it.
+pub fn lecture_prefix(lecture: &str) -> String {
+    format!("lectures/{lecture}")
+}
+
+/// `raw/<recording>`: every raw chunk of a recording lies below it.
+pub fn raw_prefix(recording: &str) -> String {
+    format!("raw/{recording}")
+}
+
 /// `raw/<recording>/<track>/<index:05>.ts`: a chunk of a capture box's spool, as uploaded
 /// (the same five-digit name as on the box, so keys sort in recording order).
 pub fn raw_chunk(recording: &str, track: &str, index: u32) -> String {

@@ -19,6 +19,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -348,6 +349,67 @@ impl Storage for S3Storage {
                 message: format!("reading the body: {}", DisplayErrorContext(&e)),
             })?;
         Ok(Some(body.into_bytes()))
+    }
+
+    /// Lists the keys below `prefix/` page by page and deletes each page in one
+    /// DeleteObjects call (up to 1000 keys, the listing's page size).
+    #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError> {
+        let prefix = format!("{}/", prefix.trim_end_matches('/'));
+        let mut deleted = 0;
+        loop {
+            // Listing again from the start after each delete needs no continuation token.
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .send()
+                .await
+                .map_err(|e| s3_error("ListObjectsV2", &prefix, e))?;
+            let mut objects = Vec::new();
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    let id = ObjectIdentifier::builder().key(key).build().map_err(|e| {
+                        StorageError::S3 {
+                            operation: "DeleteObjects",
+                            key: key.to_owned(),
+                            message: e.to_string(),
+                        }
+                    })?;
+                    objects.push(id);
+                }
+            }
+            if objects.is_empty() {
+                return Ok(deleted);
+            }
+            let count = objects.len() as u64;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| StorageError::S3 {
+                    operation: "DeleteObjects",
+                    key: prefix.clone(),
+                    message: e.to_string(),
+                })?;
+            let answer = self
+                .client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| s3_error("DeleteObjects", &prefix, e))?;
+            if let Some(error) = answer.errors().first() {
+                return Err(StorageError::S3 {
+                    operation: "DeleteObjects",
+                    key: error.key().unwrap_or(&prefix).to_owned(),
+                    message: error.message().unwrap_or("refused").to_owned(),
+                });
+            }
+            deleted += count;
+        }
     }
 
     fn local_path(&self, _key: &str) -> Option<PathBuf> {

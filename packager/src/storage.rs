@@ -18,6 +18,10 @@ pub trait Storage: std::fmt::Debug + Send + Sync + 'static {
     /// The object under `key`, or `None` when there is none.
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError>;
 
+    /// Deletes every object whose key lies below the directory `prefix` (`lectures/<id>`,
+    /// `raw/<id>`); returns how many went. Nothing there is not an error.
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError>;
+
     /// The file that holds `key`, when this backend keeps objects as local files (so the
     /// catalog can serve byte ranges straight from disk).
     fn local_path(&self, key: &str) -> Option<PathBuf>;
@@ -115,6 +119,21 @@ impl Storage for LocalDir {
         }
     }
 
+    async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError> {
+        let dir = self.path(prefix)?;
+        let count = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || count_files(&dir)
+        })
+        .await
+        .unwrap_or(0);
+        match tokio::fs::remove_dir_all(&dir).await {
+            Ok(()) => Ok(count),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(source) => Err(StorageError::Write { path: dir, source }),
+        }
+    }
+
     fn local_path(&self, key: &str) -> Option<PathBuf> {
         self.path(key).ok()
     }
@@ -129,9 +148,48 @@ impl Storage for LocalDir {
     }
 }
 
+/// The files below `dir` (0 when it is missing or unreadable: the count only informs).
+fn count_files(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(t) if t.is_dir() => count_files(&entry.path()),
+            Ok(_) => 1,
+            Err(_) => 0,
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn deleting_a_prefix_takes_everything_below_it_and_nothing_beside() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = LocalDir::new(dir.path());
+        for key in [
+            "lectures/a/v1/cam/720p/0.ts",
+            "lectures/a/v1/cam/720p/index.m3u8",
+            "lectures/ab/v1/x.ts",
+        ] {
+            storage
+                .put(key, Bytes::from_static(b"x"), "video/mp2t")
+                .await
+                .unwrap();
+        }
+        assert_eq!(storage.delete_prefix("lectures/a").await.unwrap(), 2);
+        assert_eq!(
+            storage.get("lectures/a/v1/cam/720p/0.ts").await.unwrap(),
+            None
+        );
+        assert!(storage.get("lectures/ab/v1/x.ts").await.unwrap().is_some());
+        assert_eq!(storage.delete_prefix("lectures/a").await.unwrap(), 0);
+        assert!(storage.delete_prefix("../etc").await.is_err());
+    }
 
     #[test]
     fn playlists_are_never_cached_and_segments_forever() {

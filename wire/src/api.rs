@@ -33,7 +33,18 @@ pub struct Me {
     pub institute_name: String,
 }
 
-/// One course, as listed by `GET /api/v1/courses`.
+/// Someone's role in one course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CourseRole {
+    Student,
+    /// Manages the course's lectures like an instructor, but not its enrolments.
+    TeachingAssistant,
+    Instructor,
+}
+
+/// One course, as listed by `GET /api/v1/courses` and shown by `GET /api/v1/courses/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Course {
@@ -41,6 +52,10 @@ pub struct Course {
     pub code: String,
     pub title: String,
     pub term: String,
+    /// Whether a new recording of the course is published as soon as it starts.
+    pub auto_publish: bool,
+    /// The caller's role in the course; `None` for an admin who is not enrolled.
+    pub my_role: Option<CourseRole>,
 }
 
 /// Where a lecture is in its life.
@@ -76,6 +91,18 @@ pub struct Lecture {
     pub duration_seconds: f64,
     /// A message a person understands, when `state` is `failed`.
     pub error: Option<String>,
+    /// Whether students of the course may see it (within its availability window).
+    pub published: bool,
+    /// Students see it from this time on (always, when `None`).
+    pub available_from: Option<DateTime<Utc>>,
+    /// Students no longer see it from this time on (never hidden, when `None`).
+    pub available_until: Option<DateTime<Utc>>,
+    /// When it is planned to begin and end (scheduled lectures).
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    /// Seconds from the start of the recording where playback begins and ends.
+    pub trim_in: Option<f64>,
+    pub trim_out: Option<f64>,
 }
 
 /// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist.

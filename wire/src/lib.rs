@@ -2,6 +2,8 @@
 //! boxes (ingest), the transcode workers and the web player lives here, so a field is renamed
 //! once and every side follows.
 //!
+//! - [`admin`]: what admins, instructors and TAs send to manage institutes, courses, rooms,
+//!   capture boxes and lectures under `/api/v1`.
 //! - [`api`]: what the player and people's browsers exchange with the catalog under `/api/v1`.
 //! - [`agent`]: what a capture box says to the catalog under `/api/v1/agent`.
 //! - [`chunks`]: the raw upload of a box's spool chunks.
@@ -9,6 +11,7 @@
 //!
 //! Times are RFC 3339 on the wire (`chrono::DateTime<Utc>`); IDs are opaque strings.
 
+pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod chunks;

@@ -1,27 +1,61 @@
-//! The JSON API under `/api/v1`, one router per kind of caller, merged in [`router`].
-//! Handlers are thin: extract (the extractor is the access check), call the store, answer.
+//! The JSON API under `/api/v1`, one router per kind of caller or thing, merged in
+//! [`router`]. Handlers are thin: extract (the extractor is the access check), call the
+//! store, audit what admins and staff did, answer.
 
 mod agent;
+mod audit_log;
 pub mod chunks;
+mod courses;
+mod lectures;
 pub mod openapi;
+mod page;
 mod people;
+mod rooms;
 mod worker;
 
+use axum::extract::{FromRequest, Request};
 use axum::routing::get;
-use axum::Router;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
 
+use crate::auth;
 use crate::error::ApiError;
 use crate::startup::AppState;
+use crate::store::{AuditEvent, User};
 
 /// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
+        .merge(courses::router())
+        .merge(lectures::router())
+        .merge(rooms::router())
+        .merge(audit_log::router())
         .merge(agent::router())
         .merge(chunks::router())
         .merge(worker::router())
         .fallback(|| async { ApiError::NotFound })
+}
+
+/// A JSON body whose rejections (malformed JSON, a missing field, no JSON content type)
+/// answer in the API's error shape, saying what was wrong.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        }
+    }
 }
 
 /// True for a track or rung name that may become part of a storage key.
@@ -33,4 +67,48 @@ fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
             "{what} {name:?} must be 1 to 64 ASCII letters, digits, '-' or '_'"
         )))
     }
+}
+
+/// A name or title people type: not blank, at most `max` characters, no control characters.
+fn check_text(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.trim().is_empty() {
+        return Err(ApiError::BadRequest(format!("{what} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::BadRequest(format!(
+            "{what} must be at most {max} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(format!(
+            "{what} must not contain control characters (tabs, line breaks)"
+        )));
+    }
+    Ok(())
+}
+
+/// Records what `actor` did in the audit log.
+async fn audit(
+    state: &AppState,
+    actor: &User,
+    action: &str,
+    target_kind: &str,
+    target_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), ApiError> {
+    let event = AuditEvent {
+        action,
+        target_kind,
+        target_id,
+        detail,
+    };
+    state.store.audit(actor, event, Utc::now()).await?;
+    Ok(())
+}
+
+/// A new capture box token and its hash (the hash is what the catalog keeps).
+fn new_agent_token() -> (String, String) {
+    let token = auth::new_token();
+    let hash = auth::token_hash(&token);
+    (token, hash)
 }

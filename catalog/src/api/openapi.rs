@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agent, chunks, people, worker};
+use super::{agent, audit_log, chunks, courses, lectures, people, rooms, worker};
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
@@ -16,6 +16,13 @@ use super::{agent, chunks, people, worker};
     paths(
         people::login, people::logout, people::me, people::courses, people::course_lectures,
         people::lecture, people::playback,
+        courses::create, courses::read, courses::update, courses::delete, courses::enrolments,
+        courses::enrol, courses::unenrol,
+        lectures::plan, lectures::update, lectures::publish, lectures::unpublish, lectures::remove,
+        rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
+        rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
+        rooms::update_agent, rooms::delete_agent, rooms::replace_token,
+        audit_log::log,
         agent::start, agent::stop, chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
     ),

@@ -9,6 +9,7 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
 
+use super::page::{PageParams, PageQuery};
 use crate::auth::{self, AuthUser};
 use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
@@ -38,19 +39,28 @@ fn me_body(user: User) -> Me {
     }
 }
 
-fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
+/// A lecture as the API shows it; its duration is what plays between the trim points.
+pub(super) fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
     let live = row.state == LectureState::Capturing
         || (row.state == LectureState::Processing && media.playable());
+    let s = row.settings;
     api::Lecture {
+        duration_seconds: s.trimmed_duration(media.duration_seconds),
         id: row.id,
         course_id: row.course_id,
-        title: row.title,
+        title: s.title,
         state: row.state,
         live,
         started_at: row.started_at,
         ended_at: row.ended_at,
-        duration_seconds: media.duration_seconds,
         error: row.error,
+        published: s.published,
+        available_from: s.available_from,
+        available_until: s.available_until,
+        planned_start: s.planned_start,
+        planned_end: s.planned_end,
+        trim_in: s.trim_in,
+        trim_out: s.trim_out,
     }
 }
 
@@ -138,35 +148,45 @@ async fn me(AuthUser(user): AuthUser) -> Json<Me> {
 }
 
 #[utoipa::path(get, path = "/api/v1/courses", tag = "people", security(("session" = [])),
-    responses((status = 200, body = [api::Course], description = "courses the caller is enrolled in or teaches (admin: the institute's)"),
+    params(PageParams),
+    responses((status = 200, body = [api::Course], description = "courses the caller is enrolled in or teaches (admin: the institute's), by code; a Link header names the next page"),
+        (status = 400, body = api::ErrorBody, description = "a bad limit or offset"),
         (status = 401, body = api::ErrorBody)))]
 async fn courses(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-) -> Result<Json<Vec<api::Course>>, ApiError> {
-    Ok(Json(state.store.visible_courses(&user).await?))
+    page: PageQuery,
+) -> Result<Response, ApiError> {
+    let courses = state.store.visible_courses(&user, page.probe()).await?;
+    Ok(page.answer(courses))
 }
 
 #[utoipa::path(get, path = "/api/v1/courses/{id}/lectures", tag = "people", security(("session" = [])),
-    params(("id" = String, Path, description = "course id")),
-    responses((status = 200, body = [api::Lecture], description = "newest first"),
+    params(("id" = String, Path, description = "course id"), PageParams),
+    responses((status = 200, body = [api::Lecture], description = "newest first: students see the published lectures inside their availability window, the course's staff see all"),
+        (status = 400, body = api::ErrorBody, description = "a bad limit or offset"),
         (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "no such course, or not visible to the caller")))]
 async fn course_lectures(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(course_id): Path<String>,
-) -> Result<Json<Vec<api::Lecture>>, ApiError> {
+    page: PageQuery,
+) -> Result<Response, ApiError> {
     let course = state
         .store
-        .visible_course(&user, &course_id)
+        .course_for(&user, &course_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mut lectures = Vec::new();
-    for row in state.store.course_lectures(&course.id).await? {
+    let rows = state
+        .store
+        .course_lectures(&course, Utc::now(), page.probe())
+        .await?;
+    let mut lectures = Vec::with_capacity(rows.len());
+    for row in rows {
         let media = state.store.lecture_media(&row).await?;
         lectures.push(lecture_body(row, &media));
     }
-    Ok(Json(lectures))
+    Ok(page.answer(lectures))
 }
 
 #[utoipa::path(get, path = "/api/v1/lectures/{id}", tag = "people", security(("session" = [])),
@@ -178,9 +198,9 @@ async fn lecture(
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
 ) -> Result<Json<api::Lecture>, ApiError> {
-    let row = state
+    let (row, _) = state
         .store
-        .visible_lecture(&user, &lecture_id)
+        .lecture_for(&user, &lecture_id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)?;
     let media = state.store.lecture_media(&row).await?;
@@ -199,9 +219,9 @@ async fn playback(
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
 ) -> Result<Json<Playback>, ApiError> {
-    let row = state
+    let (row, _) = state
         .store
-        .visible_lecture(&user, &lecture_id)
+        .lecture_for(&user, &lecture_id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)?;
     if !state.store.lecture_media(&row).await?.playable() {

@@ -232,6 +232,11 @@ pub enum Retention {
     ThrottleWindow,
     /// For the life of the database (sqlx's record of applied migrations).
     LifeOfDatabase,
+    /// Until the link is used or replaced; an expired link is deleted by the next
+    /// invitation of the same person.
+    UntilInvitationUsed,
+    /// The audit log: kept while the institute uses Lectern.
+    Audit,
 }
 
 impl Retention {
@@ -259,6 +264,12 @@ impl Retention {
                  at every login attempt"
                 .to_owned(),
             Retention::LifeOfDatabase => "for the life of the database".to_owned(),
+            Retention::UntilInvitationUsed => "until the link is used or a new one replaces \
+                 it; the account's deletion deletes it"
+                .to_owned(),
+            Retention::Audit => "while the institute uses Lectern, as its accountability \
+                 record; a configurable limit is planned (issue 7)"
+                .to_owned(),
         }
     }
 }
@@ -293,6 +304,10 @@ const fn personal(
     }
 }
 
+/// Why audit entries outlive an erased account.
+const AUDIT_HOLD: &str = "the institute's record of who changed what, and who read whose \
+     data, must stay intact to be worth anything";
+
 /// Why the user's own id is not repeated in every export section.
 const OWN_ID: Export = Export::Withheld("the user's own id, given once as profile.id");
 
@@ -307,6 +322,10 @@ pub static TABLES: &[Table] = &[
         columns: &[
             plain("id", "Random id (UUID v4)."),
             plain("name", "The institute's name."),
+            plain(
+                "open_signup",
+                "Whether people may create their own student accounts.",
+            ),
         ],
     },
     Table {
@@ -369,6 +388,13 @@ pub static TABLES: &[Table] = &[
                 Export::Field("disabled"),
                 Erasure::DeleteRow,
             ),
+            personal(
+                "created_at",
+                Data::AboutPerson,
+                "When the account was made (invited or signed up).",
+                Export::Field("created_at"),
+                Erasure::DeleteRow,
+            ),
         ],
     },
     Table {
@@ -421,6 +447,10 @@ pub static TABLES: &[Table] = &[
             plain("code", "The institute's course code."),
             plain("title", "The course's title."),
             plain("term", "The term the course runs in."),
+            plain(
+                "auto_publish",
+                "Whether new recordings of the course are published at once.",
+            ),
         ],
     },
     Table {
@@ -448,7 +478,7 @@ pub static TABLES: &[Table] = &[
             personal(
                 "role",
                 Data::AboutPerson,
-                "student or instructor in this course.",
+                "student, teaching_assistant or instructor in this course.",
                 Export::Field("role"),
                 Erasure::DeleteRow,
             ),
@@ -481,6 +511,13 @@ pub static TABLES: &[Table] = &[
             plain("name", "The box's name."),
             plain("room_id", "The room the box records."),
             plain("token_hash", "SHA-256 of the box's API token."),
+            plain("last_seen", "When the box last reported (its heartbeat)."),
+            plain("state", "What the box last said it was doing."),
+            plain(
+                "health",
+                "The box's last health report (disk, devices, audio level) as JSON.",
+            ),
+            plain("version", "The ingest daemon's version the box last reported."),
         ],
     },
     Table {
@@ -538,6 +575,14 @@ pub static TABLES: &[Table] = &[
                 "live_open",
                 "Whether a worker is receiving the lecture live right now.",
             ),
+            plain("published", "Whether students of the course may see it."),
+            plain("available_from", "Students see it from then on."),
+            plain("available_until", "Students no longer see it from then on."),
+            plain("planned_start", "When it is planned to begin."),
+            plain("planned_end", "When it is planned to end."),
+            plain("trim_in", "Seconds into the recording where playback begins."),
+            plain("trim_out", "Seconds into the recording where playback ends."),
+            plain("schedule_id", "The recurring schedule it was recorded under."),
         ],
     },
     Table {
@@ -597,6 +642,130 @@ pub static TABLES: &[Table] = &[
             plain("bytes", "The chunk's size."),
             plain("sha256", "SHA-256 of the chunk, checked when it arrived."),
             plain("stored_at", "When the catalog stored it."),
+        ],
+    },
+    Table {
+        name: "invitations",
+        purpose: "Activation links sent to invited people: one row per link until it is used, \
+                  replaced or expires.",
+        subject: Subject::User { column: "user_id" },
+        retention: Retention::UntilInvitationUsed,
+        export_section: Some("invitations"),
+        columns: &[
+            personal(
+                "token_hash",
+                Data::Credential,
+                "SHA-256 of the link's random token; the token itself is never stored.",
+                Export::Withheld("a hash of the link's secret, of use only to check it"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "user_id",
+                Data::PersonKey,
+                "The invited person.",
+                OWN_ID,
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "expires_at",
+                Data::AboutPerson,
+                "When the link stops working.",
+                Export::Field("expires_at"),
+                Erasure::DeleteRow,
+            ),
+        ],
+    },
+    Table {
+        name: "schedules",
+        purpose: "Recurring recording times of a course in a room (iCalendar RRULE).",
+        subject: Subject::Nobody,
+        retention: Retention::Operational,
+        export_section: None,
+        columns: &[
+            plain("id", "Random id (UUID v4)."),
+            plain("course_id", "The course recorded."),
+            plain("room_id", "The room it is recorded in."),
+            plain("title", "The title its lectures get."),
+            plain("first_start", "The first start, a local time in `timezone`."),
+            plain("timezone", "The IANA time zone of the room."),
+            plain("rrule", "The recurrence rule (RFC 5545)."),
+            plain("duration_minutes", "How long each occurrence lasts."),
+            plain("updated_at", "When it last changed."),
+        ],
+    },
+    Table {
+        name: "jobs",
+        purpose: "Work for transcode workers (encoding uploads, repairing gaps), with leases.",
+        subject: Subject::Nobody,
+        retention: Retention::UntilRemoved,
+        export_section: None,
+        columns: &[
+            plain("id", "Random id (UUID v4)."),
+            plain("kind", "What the job does."),
+            plain("lecture_id", "The lecture it works on."),
+            plain("payload", "Its input as JSON (storage keys, settings)."),
+            plain("state", "queued, running, done or failed."),
+            plain("attempts", "How many times a worker claimed it."),
+            plain("worker_id", "The worker that holds it."),
+            plain("lease_expires_at", "When the holder's lease runs out."),
+            plain("progress", "How far it is, 0 to 1."),
+            plain("error", "Why it failed, if it did."),
+            plain("created_at", "When it was queued."),
+            plain("updated_at", "When it last changed."),
+        ],
+    },
+    Table {
+        name: "audit_log",
+        purpose: "Every admin and staff action and every read of another person's data: who \
+                  did what to which thing, for the institute's accountability.",
+        subject: Subject::User { column: "actor_id" },
+        retention: Retention::Audit,
+        export_section: Some("audit_log"),
+        columns: &[
+            plain("id", "Sequence number."),
+            personal(
+                "at",
+                Data::AboutPerson,
+                "When it was done.",
+                Export::Field("at"),
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
+            plain("institute_id", "The institute whose log it is."),
+            personal(
+                "actor_id",
+                Data::PersonKey,
+                "Who did it.",
+                OWN_ID,
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
+            personal(
+                "action",
+                Data::AboutPerson,
+                "What was done, e.g. course.update or enrolment.read.",
+                Export::Field("action"),
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
+            personal(
+                "target_kind",
+                Data::AboutPerson,
+                "The kind of thing it was done to.",
+                Export::Field("target_kind"),
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
+            personal(
+                "target_id",
+                Data::AboutPerson,
+                "The thing it was done to (may be another person's id).",
+                Export::Field("target_id"),
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
+            personal(
+                "detail",
+                Data::AboutPerson,
+                "What changed, as JSON (never a password or token).",
+                Export::Field("detail"),
+                Erasure::LegalHold { reason: AUDIT_HOLD },
+            ),
         ],
     },
     Table {
@@ -1010,7 +1179,14 @@ mod tests {
         let tables: Vec<_> = personal_tables().map(|table| table.name).collect();
         assert_eq!(
             tables,
-            ["users", "sessions", "enrolments", "login_attempts"]
+            [
+                "users",
+                "sessions",
+                "enrolments",
+                "invitations",
+                "audit_log",
+                "login_attempts"
+            ]
         );
         assert!(table("users")
             .unwrap()

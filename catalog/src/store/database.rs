@@ -4,23 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
-use lectern_wire::api::{Course, LectureState, Role};
+use lectern_wire::api::{LectureState, Role};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::lectures::{Agent, LectureRow, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
+use super::lectures::{Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use super::people::User;
 use super::StoreError;
-
-/// A lecture to insert in state `capturing`, started `now`.
-#[derive(Debug)]
-pub(crate) struct NewLecture<'a> {
-    pub id: &'a str,
-    pub course_id: &'a str,
-    pub room_id: &'a str,
-    pub title: &'a str,
-    pub main_track: Option<&'a str>,
-    pub now: DateTime<Utc>,
-}
 
 /// A user to insert (the demo seed; later, invitations).
 #[derive(Debug)]
@@ -62,14 +51,6 @@ pub(crate) trait Database {
     /// Marks a user disabled and deletes all their sessions, in one transaction; false when
     /// there is no such user.
     async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError>;
-    /// The courses `user` may see, by code and term.
-    async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError>;
-    /// One course, if `user` may see it.
-    async fn visible_course(
-        &self,
-        user: &User,
-        course_id: &str,
-    ) -> Result<Option<Course>, StoreError>;
 
     // Capture boxes and workers.
 
@@ -107,8 +88,6 @@ pub(crate) trait Database {
         &self,
         room_id: &str,
     ) -> Result<Option<(String, String)>, StoreError>;
-    /// Inserts a `capturing` lecture.
-    async fn insert_lecture(&self, lecture: &NewLecture<'_>) -> Result<(), StoreError>;
     /// `scheduled`/`capturing` → `processing` for a lecture of `room_id`; false when the
     /// room has no such lecture (a lecture past capturing is left as it is, and true).
     async fn stop_lecture(
@@ -125,16 +104,6 @@ pub(crate) trait Database {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// A lecture by id.
-    async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError>;
-    /// A lecture, if `user` may see its course.
-    async fn visible_lecture(
-        &self,
-        user: &User,
-        lecture_id: &str,
-    ) -> Result<Option<LectureRow>, StoreError>;
-    /// A course's lectures, newest first.
-    async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError>;
     /// The renditions that hold at least one segment, in the order first reported.
     async fn playable_renditions(
         &self,

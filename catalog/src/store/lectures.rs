@@ -7,9 +7,10 @@ use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::LectureState;
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::database::{Database, NewLecture};
+use super::courses::CourseEntry;
+use super::database::Database;
 use super::people::User;
-use super::{new_id, Store, StoreError};
+use super::{new_id, Page, Store, StoreError};
 
 /// A worker counts as available for live sessions this long after it last registered.
 pub const WORKER_FRESH_FOR: Duration = Duration::seconds(60);
@@ -20,13 +21,82 @@ pub struct LectureRow {
     pub id: String,
     pub course_id: String,
     pub room_id: Option<String>,
-    pub title: String,
     pub state: LectureState,
     pub main_track: Option<String>,
+    pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub ended_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
     pub media_version: String,
+    /// What people set: title, publishing, availability, plan and trim.
+    pub settings: LectureSettings,
+}
+
+/// What instructors, teaching assistants and admins set on a lecture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LectureSettings {
+    pub title: String,
+    pub published: bool,
+    pub available_from: Option<DateTime<Utc>>,
+    pub available_until: Option<DateTime<Utc>>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    /// Seconds from the start of the media where playback begins.
+    pub trim_in: Option<f64>,
+    /// Seconds from the start of the media where playback ends.
+    pub trim_out: Option<f64>,
+}
+
+impl LectureSettings {
+    /// Whether an enrolled student may see the lecture at `now`: published and inside its
+    /// availability window.
+    pub fn open_to_students(&self, now: DateTime<Utc>) -> bool {
+        self.published
+            && self.available_from.is_none_or(|from| from <= now)
+            && self.available_until.is_none_or(|until| until > now)
+    }
+
+    /// The segments viewers get: those that overlap the trim window. Trimming cuts at
+    /// segment boundaries (no re-encode), so up to one segment's length shows on either side.
+    pub fn trim(&self, segments: Vec<SegmentEntry>) -> Vec<SegmentEntry> {
+        if self.trim_in.is_none() && self.trim_out.is_none() {
+            return segments;
+        }
+        let (from, to) = (
+            self.trim_in.unwrap_or(0.0),
+            self.trim_out.unwrap_or(f64::INFINITY),
+        );
+        let mut start = 0.0;
+        segments
+            .into_iter()
+            .filter(|s| {
+                let (begin, end) = (start, start + s.duration);
+                start = end;
+                end > from && begin < to
+            })
+            .collect()
+    }
+
+    /// How long the trimmed lecture plays, given the untrimmed length.
+    pub fn trimmed_duration(&self, full: f64) -> f64 {
+        let end = self.trim_out.map_or(full, |out| out.min(full));
+        (end - self.trim_in.unwrap_or(0.0)).max(0.0)
+    }
+}
+
+/// A lecture to insert.
+#[derive(Debug)]
+pub(super) struct NewLecture<'a> {
+    pub id: &'a str,
+    pub course_id: &'a str,
+    pub room_id: Option<&'a str>,
+    pub title: &'a str,
+    pub state: LectureState,
+    pub main_track: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
 }
 
 /// A lecture state's text in the `lectures.state` column.
@@ -294,10 +364,14 @@ impl Store {
         let lecture = NewLecture {
             id: &id,
             course_id: &course_id,
-            room_id: &agent.room_id,
+            room_id: Some(&agent.room_id),
             title: &title,
+            state: LectureState::Capturing,
             main_track,
             now,
+            started_at: Some(now),
+            planned_start: None,
+            planned_end: None,
         };
         on_backend!(self, db => db.insert_lecture(&lecture))?;
         Ok(id)
@@ -339,19 +413,76 @@ impl Store {
         on_backend!(self, db => db.lecture(lecture_id))
     }
 
-    /// A lecture, if `user` may see its course.
+    /// A lecture `user` may see, with their standing in its course: staff see every lecture
+    /// of their courses, students only those open to them at `now`.
     #[tracing::instrument(skip(self, user), fields(user = %user.id))]
-    pub async fn visible_lecture(
+    pub async fn lecture_for(
         &self,
         user: &User,
         lecture_id: &str,
-    ) -> Result<Option<LectureRow>, StoreError> {
-        on_backend!(self, db => db.visible_lecture(user, lecture_id))
+        now: DateTime<Utc>,
+    ) -> Result<Option<(LectureRow, CourseEntry)>, StoreError> {
+        let Some(row) = self.lecture(lecture_id).await? else {
+            return Ok(None);
+        };
+        let Some(course) = self.course_for(user, &row.course_id).await? else {
+            return Ok(None);
+        };
+        let visible = course.access.manages_lectures() || row.settings.open_to_students(now);
+        Ok(visible.then_some((row, course)))
     }
 
-    /// The lectures of a course, newest first. The caller has checked the course is visible.
-    pub async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError> {
-        on_backend!(self, db => db.course_lectures(course_id))
+    /// The lectures of a course the caller may see, newest first.
+    pub async fn course_lectures(
+        &self,
+        course: &CourseEntry,
+        now: DateTime<Utc>,
+        page: Page,
+    ) -> Result<Vec<LectureRow>, StoreError> {
+        let all = course.access.manages_lectures();
+        on_backend!(self, db => db.course_lectures(&course.course.id, all, now, page))
+    }
+
+    /// Plans a lecture of a course (state `scheduled`); returns its id.
+    #[tracing::instrument(skip(self))]
+    pub async fn plan_lecture(
+        &self,
+        course_id: &str,
+        new: &lectern_wire::admin::NewLecture,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        let lecture = NewLecture {
+            id: &id,
+            course_id,
+            room_id: new.room_id.as_deref(),
+            title: &new.title,
+            state: LectureState::Scheduled,
+            main_track: None,
+            now,
+            started_at: None,
+            planned_start: new.planned_start,
+            planned_end: new.planned_end,
+        };
+        on_backend!(self, db => db.insert_lecture(&lecture))?;
+        Ok(id)
+    }
+
+    /// Writes a lecture's settings.
+    #[tracing::instrument(skip(self))]
+    pub async fn update_lecture_settings(
+        &self,
+        lecture_id: &str,
+        settings: &LectureSettings,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, db => db.update_lecture_settings(lecture_id, settings))
+    }
+
+    /// Deletes a lecture's rows (its renditions, segments, chunks and jobs go with it). The
+    /// caller deletes its storage objects first.
+    #[tracing::instrument(skip(self))]
+    pub async fn delete_lecture(&self, lecture_id: &str) -> Result<(), StoreError> {
+        on_backend!(self, db => db.delete_lecture(lecture_id))
     }
 
     /// What `lecture` has to play and how long its main track is.
@@ -442,6 +573,71 @@ pub(super) fn clamp_i64(value: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings() -> LectureSettings {
+        LectureSettings {
+            title: "t".into(),
+            published: true,
+            available_from: None,
+            available_until: None,
+            planned_start: None,
+            planned_end: None,
+            trim_in: None,
+            trim_out: None,
+        }
+    }
+
+    fn two_second_segments(n: u64) -> Vec<SegmentEntry> {
+        (0..n)
+            .map(|sequence| SegmentEntry {
+                sequence,
+                duration: 2.0,
+                program_date_time: Utc::now(),
+                discontinuity: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trimming_keeps_the_segments_that_overlap_the_window() {
+        let mut s = settings();
+        assert_eq!(s.trim(two_second_segments(5)).len(), 5);
+        s.trim_in = Some(3.0);
+        s.trim_out = Some(6.0);
+        let kept: Vec<u64> = s
+            .trim(two_second_segments(5))
+            .iter()
+            .map(|x| x.sequence)
+            .collect();
+        assert_eq!(kept, [1, 2]);
+        s.trim_in = Some(4.0);
+        s.trim_out = None;
+        let kept: Vec<u64> = s
+            .trim(two_second_segments(5))
+            .iter()
+            .map(|x| x.sequence)
+            .collect();
+        assert_eq!(kept, [2, 3, 4]);
+        assert_eq!(s.trimmed_duration(10.0), 6.0);
+        s.trim_out = Some(30.0);
+        assert_eq!(s.trimmed_duration(10.0), 6.0);
+    }
+
+    #[test]
+    fn students_see_a_lecture_only_published_and_inside_its_window() {
+        let now = Utc::now();
+        let mut s = settings();
+        assert!(s.open_to_students(now));
+        s.available_from = Some(now + Duration::hours(1));
+        assert!(!s.open_to_students(now));
+        s.available_from = Some(now - Duration::hours(1));
+        s.available_until = Some(now);
+        assert!(!s.open_to_students(now));
+        s.available_until = Some(now + Duration::seconds(1));
+        assert!(s.open_to_students(now));
+        s.published = false;
+        assert!(!s.open_to_students(now));
+    }
 
     #[test]
     fn the_lowest_unused_port_of_the_range_is_free() {

@@ -4,8 +4,10 @@
 //! - SQLite, the embedded default (`database_url = "sqlite://…"`), in [`sqlite`];
 //! - PostgreSQL for production (`database_url = "postgres://…"`), in [`postgres`].
 //!
-//! Each backend implements the [`Database`](database::Database) trait with its own SQL and
-//! its own migrations (`migrations/sqlite`, `migrations/postgres`); SQL lives nowhere else.
+//! SQL lives in the backends only: queries written once for both in `shared/` (compiled
+//! into each backend, so both databases check them), and the older ones each backend
+//! implements its own way behind the [`Database`](database::Database) trait. Each backend has
+//! its own migrations (`migrations/sqlite`, `migrations/postgres`).
 //! [`Store`] picks the backend from the URL's scheme and forwards to it; the few decisions
 //! that are not SQL (a lecture's default title, which track measures a lecture, the demo
 //! data) are made once, here, for both.
@@ -27,6 +29,8 @@ macro_rules! on_backend {
     };
 }
 
+mod audit;
+mod courses;
 mod database;
 mod lectures;
 mod login_attempts;
@@ -34,14 +38,19 @@ mod people;
 mod postgres;
 mod provision;
 mod raw_chunks;
+mod rooms;
 mod seed;
 mod sqlite;
 
+pub use audit::AuditEvent;
+pub use courses::{CourseAccess, CourseEntry, CourseError};
 pub use lectures::{
-    Agent, LectureMedia, LectureRow, LiveWorker, StartError, Worker, WORKER_FRESH_FOR,
+    Agent, LectureMedia, LectureRow, LectureSettings, LiveWorker, StartError, Worker,
+    WORKER_FRESH_FOR,
 };
 pub use people::User;
 pub use provision::NewAccount;
+pub use rooms::RoomError;
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
 
 use lectern_wire::api::LectureState;
@@ -186,6 +195,29 @@ impl Store {
             Backend::Sqlite(db) => db.close().await,
             Backend::Postgres(db) => db.close().await,
         }
+    }
+}
+
+/// A window of a listing: at most `limit` items after skipping `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl Page {
+    /// Everything (for internal callers that need a whole list).
+    pub const ALL: Page = Page {
+        limit: u32::MAX,
+        offset: 0,
+    };
+
+    fn limit(self) -> i64 {
+        i64::from(self.limit)
+    }
+
+    fn offset(self) -> i64 {
+        i64::from(self.offset)
     }
 }
 

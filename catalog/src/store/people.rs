@@ -1,10 +1,8 @@
-//! Institutes, users, sessions, courses and enrolments, and the one rule of who sees what:
-//! a course is visible to the people enrolled in it (as student or instructor) and to the
-//! admins of its institute; nobody sees across institutes. Both backends write this rule
-//! in their SQL (`COURSE_VISIBLE`); the tests hold them to it.
+//! Institutes, users and sessions. Who may see which course is decided in
+//! [`super::courses`].
 
 use chrono::{DateTime, Utc};
-use lectern_wire::api::{Course, Role};
+use lectern_wire::api::Role;
 
 use super::database::Database;
 use super::{Store, StoreError};
@@ -63,26 +61,6 @@ fn parse_role(text: &str) -> Result<Role, StoreError> {
     }
 }
 
-/// A course as both backends select it.
-#[derive(sqlx::FromRow)]
-pub(super) struct CourseRow {
-    id: String,
-    code: String,
-    title: String,
-    term: String,
-}
-
-impl From<CourseRow> for Course {
-    fn from(r: CourseRow) -> Course {
-        Course {
-            id: r.id,
-            code: r.code,
-            title: r.title,
-            term: r.term,
-        }
-    }
-}
-
 impl Store {
     /// An enabled user by email (case-insensitive), with their password hash, for login.
     #[tracing::instrument(skip(self))]
@@ -127,22 +105,6 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn disable_user(&self, user_id: &str) -> Result<bool, StoreError> {
         on_backend!(self, db => db.disable_user(user_id))
-    }
-
-    /// The courses `user` may see, by code.
-    #[tracing::instrument(skip_all, fields(user = %user.id))]
-    pub async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError> {
-        on_backend!(self, db => db.visible_courses(user))
-    }
-
-    /// One course, if `user` may see it.
-    #[tracing::instrument(skip(self, user), fields(user = %user.id))]
-    pub async fn visible_course(
-        &self,
-        user: &User,
-        course_id: &str,
-    ) -> Result<Option<Course>, StoreError> {
-        on_backend!(self, db => db.visible_course(user, course_id))
     }
 }
 

@@ -99,9 +99,12 @@ const MEDIA_NAMES: [&str; 6] = [
     "a session cookie only",
 ];
 
-/// One endpoint, called by every caller of its kind. `path` and `body` may name
-/// `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
-/// `{scratch}` and `{missing}` (an id nothing has).
+/// One endpoint, called by every caller of its kind, in column order. `path` and `body` may
+/// name `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
+/// `{scratch}`, `{planned}`, `{room}`, `{scratch_room}`, `{agent}`, `{scratch_agent}`,
+/// `{scratch_course}`, `{outsider}` (see `fixtures::World`) and `{missing}` (an id nothing
+/// has). Rows that change the world come last; a row that deletes something expects 204
+/// from the first caller allowed and 404 from the allowed callers after it.
 struct Row {
     method: Method,
     path: &'static str,
@@ -153,6 +156,19 @@ use Kind::{Agent, FreshPeople, Media, Metrics, People, Worker};
 const GET: Method = Method::GET;
 const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
+const PATCH: Method = Method::PATCH;
+const DELETE: Method = Method::DELETE;
+
+const NEW_COURSE: &str = r#"{"code": "MTX100", "title": "Matrix Studies", "term": "2026 Autumn"}"#;
+const COURSE_PATCH: &str = r#"{"title": "Introduction to Lecture Capture"}"#;
+const ENROL: &str = r#"{"role": "student"}"#;
+const NEW_LECTURE: &str = r#"{"title": "Planned by the matrix"}"#;
+const LECTURE_PATCH: &str = r#"{"trim_in": null}"#;
+const INSTITUTE_PATCH: &str = r#"{"open_signup": false}"#;
+const NEW_ROOM: &str = r#"{"name": "Matrix Room"}"#;
+const ROOM_PATCH: &str = r#"{"default_course_id": null}"#;
+const NEW_AGENT: &str = r#"{"name": "matrix-box", "room_id": "{room}"}"#;
+const AGENT_PATCH: &str = r#"{"name": "demo-hall-box"}"#;
 
 const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lectern-demo"}"#;
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
@@ -193,10 +209,50 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/lectures/{lecture}/playback", None, People,   &[401, 200, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/lectures/{foreign_lecture}/playback", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
     row(GET, "/api/v1/lectures/{missing}/playback", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/courses/{course}", None, People,              &[401, 200, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/courses/{foreign_course}", None, People,      &[401, 404, 404, 200, 404, 404, 404, 200]),
+    row(GET, "/api/v1/courses/{missing}", None, People,             &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/courses/{course}/enrolments", None, People,   &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/courses/{foreign_course}/enrolments", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(GET, "/api/v1/institute", None, People,                     &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(GET, "/api/v1/rooms", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(GET, "/api/v1/rooms/{room}", None, People,                  &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(GET, "/api/v1/rooms/{missing}", None, People,               &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/agents", None, People,                        &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(GET, "/api/v1/agents/{agent}", None, People,                &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(GET, "/api/v1/agents/{missing}", None, People,              &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/audit", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/readyz", None, People,                               &[200, 200, 200, 200, 200, 200, 200, 200]),
+    // People, changing the world (last, so the rows above see it as built)
+    row(POST, "/api/v1/courses", Some(NEW_COURSE), People,          &[401, 404, 404, 404, 404, 404, 201, 201]),
+    row(PATCH, "/api/v1/courses/{course}", Some(COURSE_PATCH), People, &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(PATCH, "/api/v1/courses/{missing}", Some(COURSE_PATCH), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(PUT, "/api/v1/courses/{course}/enrolments/{outsider}", Some(ENROL), People, &[401, 404, 404, 404, 204, 404, 204, 404]),
+    row(PUT, "/api/v1/courses/{foreign_course}/enrolments/{outsider}", Some(ENROL), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(DELETE, "/api/v1/courses/{course}/enrolments/{outsider}", None, People, &[401, 404, 404, 404, 204, 404, 404, 404]),
+    row(POST, "/api/v1/courses/{course}/lectures", Some(NEW_LECTURE), People, &[401, 404, 404, 404, 201, 404, 201, 404]),
+    row(POST, "/api/v1/courses/{foreign_course}/lectures", Some(NEW_LECTURE), People, &[401, 404, 404, 404, 404, 404, 404, 201]),
+    row(PATCH, "/api/v1/lectures/{lecture}", Some(LECTURE_PATCH), People, &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(PATCH, "/api/v1/lectures/{foreign_lecture}", Some(LECTURE_PATCH), People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(POST, "/api/v1/lectures/{planned}/unpublish", None, People, &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(POST, "/api/v1/lectures/{planned}/publish", None, People,   &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(POST, "/api/v1/lectures/{missing}/publish", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(DELETE, "/api/v1/lectures/{scratch}", None, People,         &[401, 404, 404, 404, 409, 404, 409, 404]),
+    row(DELETE, "/api/v1/lectures/{planned}", None, People,         &[401, 404, 404, 404, 204, 404, 404, 404]),
+    row(PATCH, "/api/v1/institute", Some(INSTITUTE_PATCH), People,  &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(POST, "/api/v1/rooms", Some(NEW_ROOM), People,              &[401, 404, 404, 404, 404, 404, 201, 201]),
+    row(PATCH, "/api/v1/rooms/{scratch_room}", Some(ROOM_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(POST, "/api/v1/agents", Some(NEW_AGENT), People,            &[401, 404, 404, 404, 404, 404, 201, 404]),
+    row(PATCH, "/api/v1/agents/{agent}", Some(AGENT_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(POST, "/api/v1/agents/{scratch_agent}/token", None, People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(DELETE, "/api/v1/rooms/{scratch_room}", None, People,       &[401, 404, 404, 404, 404, 404, 409, 404]),
+    row(DELETE, "/api/v1/agents/{scratch_agent}", None, People,     &[401, 404, 404, 404, 404, 404, 204, 404]),
+    row(DELETE, "/api/v1/rooms/{scratch_room}", None, People,       &[401, 404, 404, 404, 404, 404, 204, 404]),
+    row(DELETE, "/api/v1/courses/{scratch_course}", None, People,   &[401, 404, 404, 404, 404, 404, 204, 404]),
+    row(DELETE, "/api/v1/courses/{course}", None, People,           &[401, 404, 404, 404, 404, 404, 409, 404]),
     // Operators                                                       none wrng own  wrkr cook
     row(GET, "/metrics", None, Metrics,                             &[401, 401, 200, 401, 401]),
     // Capture boxes                                                     none wrng own  othr wrkr cook
@@ -241,12 +297,12 @@ pub fn api_operations() -> Vec<(String, String)> {
                 .path
                 .split('/')
                 // Ids read `{id}` as in the OpenAPI document; named parameters keep their name.
-                .map(
-                    |part| match part.starts_with('{') && !matches!(part, "{track}" | "{index}") {
-                        true => "{id}",
-                        false => part,
-                    },
-                )
+                .map(|part| match part {
+                    "{track}" | "{index}" => part,
+                    "{outsider}" => "{user_id}",
+                    id if id.starts_with('{') => "{id}",
+                    plain => plain,
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             (row.method.as_str().to_ascii_lowercase(), template)
@@ -264,6 +320,13 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{lecture}", &world.lecture)
         .replace("{foreign_lecture}", &world.foreign_lecture)
         .replace("{scratch}", &world.scratch_lecture)
+        .replace("{planned}", &world.planned_lecture)
+        .replace("{scratch_room}", &world.scratch_room)
+        .replace("{room}", &world.room)
+        .replace("{scratch_agent}", &world.scratch_agent)
+        .replace("{agent}", &world.agent)
+        .replace("{scratch_course}", &world.scratch_course)
+        .replace("{outsider}", &world.outsider)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
         .replace("{track}", "presenter")
         .replace("{index}", "0")
@@ -424,7 +487,7 @@ async fn course_listings_show_each_caller_only_their_courses(db: Db) {
         (FOREIGN_INSTRUCTOR, &["OTH100"]),
         (INSTRUCTOR, &["LEC101"]),
         (OTHER_INSTRUCTOR, &["LEC202"]),
-        (ADMIN, &["LEC101", "LEC202"]),
+        (ADMIN, &["LEC101", "LEC202", "LEC999"]),
         (FOREIGN_ADMIN, &["OTH100"]),
     ];
     for (email, codes) in expected {

@@ -43,6 +43,20 @@ pub struct World {
     pub foreign_lecture: String,
     /// A LEC101 lecture for requests that change state (stop, reports, finish).
     pub scratch_lecture: String,
+    /// A LEC101 lecture planned ahead, without media (publish, unpublish, delete).
+    pub planned_lecture: String,
+    /// Demo Hall, the demo box's room.
+    pub room: String,
+    /// A Demo University room without boxes, to delete.
+    pub scratch_room: String,
+    /// The demo capture box.
+    pub agent: String,
+    /// A Demo University capture box whose token may be replaced and which may be deleted.
+    pub scratch_agent: String,
+    /// A Demo University course without lectures, to delete.
+    pub scratch_course: String,
+    /// The outsider's user id (Demo University, not enrolled in LEC101).
+    pub outsider: String,
 }
 
 /// Builds the neighbours through the store and records the lectures through the API.
@@ -127,6 +141,42 @@ pub async fn build_world(app: &TestApp) -> World {
         .unwrap()
         .expect("the lecture exists")
         .course_id;
+    let planned = lectern_wire::admin::NewLecture {
+        title: "Planned ahead".into(),
+        room_id: None,
+        planned_start: None,
+        planned_end: None,
+    };
+    let planned_lecture = store
+        .plan_lecture(&course, &planned, chrono::Utc::now())
+        .await
+        .unwrap();
+    let demo_box = store
+        .agent_by_token_hash(&auth::token_hash(AGENT_TOKEN))
+        .await
+        .unwrap()
+        .unwrap();
+    let scratch_room = store
+        .ensure_room(&demo, "Scratch Room", &course)
+        .await
+        .unwrap();
+    let scratch_agent = store
+        .create_agent(
+            "scratch-box",
+            &scratch_room,
+            &auth::token_hash("scratch-box-token"),
+        )
+        .await
+        .unwrap();
+    let scratch_course = store
+        .ensure_course(&demo, "LEC999", "Never Taught", "2026 Autumn")
+        .await
+        .unwrap();
+    let (outsider, _) = store
+        .user_for_login(crate::helpers::OUTSIDER)
+        .await
+        .unwrap()
+        .unwrap();
     World {
         course,
         lecture,
@@ -134,6 +184,13 @@ pub async fn build_world(app: &TestApp) -> World {
         foreign_course,
         foreign_lecture,
         scratch_lecture,
+        planned_lecture,
+        room: demo_box.room_id,
+        scratch_room,
+        agent: demo_box.id,
+        scratch_agent,
+        scratch_course,
+        outsider: outsider.id,
     }
 }
 

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
 use lectern_catalog::auth::token_hash;
-use lectern_catalog::store::{DemoSeed, Store, StoreError};
+use lectern_catalog::store::{DemoSeed, Page, Store, StoreError};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 use serde_json::json;
 
@@ -163,11 +163,27 @@ async fn a_course_lists_its_newest_lecture_first(db: Db) {
         .start_lecture(&agent, None, None, monday + Duration::days(1))
         .await
         .unwrap();
-    let course = store.lecture(&older).await.unwrap().unwrap().course_id;
-    let lectures = store.course_lectures(&course).await.unwrap();
+    let course_id = store.lecture(&older).await.unwrap().unwrap().course_id;
+    let (instructor, _) = store
+        .user_for_login("instructor@demo.lectern.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let course = store
+        .course_for(&instructor, &course_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let lectures = store
+        .course_lectures(&course, Utc::now(), Page::ALL)
+        .await
+        .unwrap();
     let ids: Vec<&str> = lectures.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, [newer.as_str(), older.as_str()]);
-    assert_eq!(lectures[1].title, "LEC101 lecture, 23 Nov 2026 09:00");
+    assert_eq!(
+        lectures[1].settings.title,
+        "LEC101 lecture, 23 Nov 2026 09:00"
+    );
     assert_eq!(lectures[1].started_at, Some(monday));
 }
 

@@ -7,12 +7,30 @@
 mod login_attempts;
 mod queries;
 mod raw_chunks;
+/// The SQL written once for both backends, compiled here against PostgreSQL.
+#[path = "../shared/mod.rs"]
+#[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
+mod shared;
+
+/// What the shared SQL names: this backend's pool and its time column type.
+type Db = PostgresDb;
+type Ts = DateTime<Utc>;
+
+/// A time as bound: `timestamptz` takes it as it is.
+fn ts(t: DateTime<Utc>) -> Ts {
+    t
+}
+
+/// A time as read back.
+#[allow(clippy::unnecessary_wraps)] // The SQLite twin parses text and can fail.
+fn read_ts(t: Ts) -> Result<DateTime<Utc>, StoreError> {
+    Ok(t)
+}
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
-use super::lectures::{parse_state, LectureRow};
 use super::StoreError;
 
 /// Connections per catalog process. Replicas multiply it: keep the sum under the server's
@@ -64,38 +82,5 @@ impl PostgresDb {
                 .fetch_all(&self.pool)
                 .await?,
         )
-    }
-}
-
-/// A lecture row with PostgreSQL's native times.
-#[derive(sqlx::FromRow)]
-struct RawLecture {
-    id: String,
-    course_id: String,
-    room_id: Option<String>,
-    title: String,
-    state: String,
-    main_track: Option<String>,
-    started_at: Option<DateTime<Utc>>,
-    ended_at: Option<DateTime<Utc>>,
-    error: Option<String>,
-    media_version: String,
-}
-
-impl TryFrom<RawLecture> for LectureRow {
-    type Error = StoreError;
-    fn try_from(r: RawLecture) -> Result<LectureRow, StoreError> {
-        Ok(LectureRow {
-            state: parse_state(&r.state)?,
-            started_at: r.started_at,
-            ended_at: r.ended_at,
-            id: r.id,
-            course_id: r.course_id,
-            room_id: r.room_id,
-            title: r.title,
-            main_track: r.main_track,
-            error: r.error,
-            media_version: r.media_version,
-        })
     }
 }

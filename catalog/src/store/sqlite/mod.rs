@@ -8,6 +8,14 @@
 mod login_attempts;
 mod queries;
 mod raw_chunks;
+/// The SQL written once for both backends, compiled here against SQLite.
+#[path = "../shared/mod.rs"]
+#[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
+mod shared;
+
+/// What the shared SQL names: this backend's pool and its time column type.
+type Db = SqliteDb;
+type Ts = String;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lectern_wire::api::LectureState;
@@ -15,7 +23,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::lectures::{parse_state, LectureRow};
 use super::StoreError;
 
 /// A pool of SQLite connections.
@@ -100,46 +107,14 @@ fn parse_ts(text: &str) -> Result<DateTime<Utc>, StoreError> {
         .map_err(|e| StoreError::Corrupt(format!("time {text:?}: {e}")))
 }
 
-fn parse_opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    text.as_deref().map(parse_ts).transpose()
+/// A time as read back (the shared SQL's name for [`parse_ts`]).
+fn read_ts(text: Ts) -> Result<DateTime<Utc>, StoreError> {
+    parse_ts(&text)
 }
 
 /// The state column's text, for binding.
 fn state_text(state: LectureState) -> &'static str {
     super::lectures::state_str(state)
-}
-
-/// A lecture row with SQLite's text times.
-#[derive(sqlx::FromRow)]
-struct RawLecture {
-    id: String,
-    course_id: String,
-    room_id: Option<String>,
-    title: String,
-    state: String,
-    main_track: Option<String>,
-    started_at: Option<String>,
-    ended_at: Option<String>,
-    error: Option<String>,
-    media_version: String,
-}
-
-impl TryFrom<RawLecture> for LectureRow {
-    type Error = StoreError;
-    fn try_from(r: RawLecture) -> Result<LectureRow, StoreError> {
-        Ok(LectureRow {
-            state: parse_state(&r.state)?,
-            started_at: parse_opt_ts(r.started_at)?,
-            ended_at: parse_opt_ts(r.ended_at)?,
-            id: r.id,
-            course_id: r.course_id,
-            room_id: r.room_id,
-            title: r.title,
-            main_track: r.main_track,
-            error: r.error,
-            media_version: r.media_version,
-        })
-    }
 }
 
 #[cfg(test)]

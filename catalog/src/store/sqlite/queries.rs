@@ -2,27 +2,19 @@
 
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
-use lectern_wire::api::{Course, LectureState, Role};
+use lectern_wire::api::{LectureState, Role};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::{parse_ts, state_text, ts, RawLecture, SqliteDb};
-use crate::store::database::{Database, NewLecture, NewUser};
+use super::{parse_ts, state_text, ts, SqliteDb};
+use crate::store::database::{Database, NewUser};
 use crate::store::lectures::{
-    clamp_i64, Agent, LectureRow, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
+    clamp_i64, Agent, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
 };
-use crate::store::people::{role_str, CourseRow, User, UserRow};
+use crate::store::people::{role_str, User, UserRow};
 use crate::store::StoreError;
-
-/// The SQL condition "course `c` is visible to the caller"; binds `?1` institute id,
-/// `?2` role, `?3` user id.
-const COURSE_VISIBLE: &str = "c.institute_id = ?1 AND (?2 = 'admin' OR EXISTS \
-     (SELECT 1 FROM enrolments e WHERE e.course_id = c.id AND e.user_id = ?3))";
 
 const USER_COLUMNS: &str =
     "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
-
-const LECTURE_COLUMNS: &str = "l.id, l.course_id, l.room_id, l.title, l.state, l.main_track, \
-     l.started_at, l.ended_at, l.error, l.media_version";
 
 impl Database for SqliteDb {
     async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
@@ -101,36 +93,6 @@ impl Database for SqliteDb {
             .await?;
         tx.commit().await?;
         Ok(updated > 0)
-    }
-
-    async fn visible_courses(&self, user: &User) -> Result<Vec<Course>, StoreError> {
-        let rows: Vec<CourseRow> = sqlx::query_as(&format!(
-            "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} \
-             ORDER BY c.code, c.term"
-        ))
-        .bind(&user.institute_id)
-        .bind(role_str(user.role))
-        .bind(&user.id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(Course::from).collect())
-    }
-
-    async fn visible_course(
-        &self,
-        user: &User,
-        course_id: &str,
-    ) -> Result<Option<Course>, StoreError> {
-        let row: Option<CourseRow> = sqlx::query_as(&format!(
-            "SELECT c.id, c.code, c.title, c.term FROM courses c WHERE {COURSE_VISIBLE} AND c.id = ?4"
-        ))
-        .bind(&user.institute_id)
-        .bind(role_str(user.role))
-        .bind(&user.id)
-        .bind(course_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(Course::from))
     }
 
     async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
@@ -261,22 +223,6 @@ impl Database for SqliteDb {
         .await?)
     }
 
-    async fn insert_lecture(&self, l: &NewLecture<'_>) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO lectures (id, course_id, room_id, title, state, main_track, created_at, started_at) \
-             VALUES (?1, ?2, ?3, ?4, 'capturing', ?5, ?6, ?6)",
-        )
-        .bind(l.id)
-        .bind(l.course_id)
-        .bind(l.room_id)
-        .bind(l.title)
-        .bind(l.main_track)
-        .bind(ts(l.now))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     async fn stop_lecture(
         &self,
         room_id: &str,
@@ -333,45 +279,6 @@ impl Database for SqliteDb {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn lecture(&self, lecture_id: &str) -> Result<Option<LectureRow>, StoreError> {
-        let row: Option<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.id = ?1"
-        ))
-        .bind(lecture_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(LectureRow::try_from).transpose()
-    }
-
-    async fn visible_lecture(
-        &self,
-        user: &User,
-        lecture_id: &str,
-    ) -> Result<Option<LectureRow>, StoreError> {
-        let row: Option<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l JOIN courses c ON c.id = l.course_id \
-             WHERE {COURSE_VISIBLE} AND l.id = ?4"
-        ))
-        .bind(&user.institute_id)
-        .bind(role_str(user.role))
-        .bind(&user.id)
-        .bind(lecture_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(LectureRow::try_from).transpose()
-    }
-
-    async fn course_lectures(&self, course_id: &str) -> Result<Vec<LectureRow>, StoreError> {
-        let rows: Vec<RawLecture> = sqlx::query_as(&format!(
-            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.course_id = ?1 \
-             ORDER BY COALESCE(l.started_at, l.created_at) DESC, l.id"
-        ))
-        .bind(course_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(LectureRow::try_from).collect()
     }
 
     async fn playable_renditions(

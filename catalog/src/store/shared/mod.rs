@@ -1,0 +1,23 @@
+//! SQL written once for both databases. Each backend compiles this directory as its own
+//! `shared` module (`#[path]` in `sqlite/mod.rs` and `postgres/mod.rs`), so every query here
+//! is checked against SQLite and against PostgreSQL, and the two can never drift apart.
+//!
+//! What differs between the databases is named by the backend and used here: `Db` (the
+//! backend's pool), `Ts` (how a time column is bound and read: RFC 3339 text on SQLite,
+//! `timestamptz` on PostgreSQL) with `ts` and `read_ts`.
+//! Placeholders are `$1`, `$2`… on both; booleans are bound as `bool`.
+
+mod audit;
+mod courses;
+mod lectures;
+mod rooms;
+
+use chrono::{DateTime, Utc};
+
+use super::{read_ts, Ts};
+use crate::store::StoreError;
+
+/// A nullable time column as read back.
+fn read_opt_ts(t: Option<Ts>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    t.map(read_ts).transpose()
+}

@@ -1,0 +1,228 @@
+//! Bodies of the management API under `/api/v1`: what admins, instructors and teaching
+//! assistants send to run an institute, its courses, rooms, capture boxes and lectures.
+//!
+//! A `…Patch` body changes only the fields it names. For a field that may be cleared, `null`
+//! clears it and leaving it out keeps it (`Option<Option<T>>`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::api::CourseRole;
+
+/// `GET`/`PATCH /api/v1/institute`: the caller's institute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Institute {
+    pub id: String,
+    pub name: String,
+    /// Whether people may create their own student accounts (off: only admins invite).
+    pub open_signup: bool,
+}
+
+/// `PATCH /api/v1/institute`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InstitutePatch {
+    pub name: Option<String>,
+    pub open_signup: Option<bool>,
+}
+
+/// `POST /api/v1/courses` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCourse {
+    pub code: String,
+    pub title: String,
+    pub term: String,
+    #[serde(default = "yes")]
+    pub auto_publish: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /api/v1/courses/{id}` (the course's instructors and admins).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CoursePatch {
+    pub code: Option<String>,
+    pub title: Option<String>,
+    pub term: Option<String>,
+    pub auto_publish: Option<bool>,
+}
+
+/// One person enrolled in a course (`GET /api/v1/courses/{id}/enrolments`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Enrolment {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub role: CourseRole,
+}
+
+/// `PUT /api/v1/courses/{id}/enrolments/{user_id}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EnrolmentRequest {
+    pub role: CourseRole,
+}
+
+/// A lecture hall or classroom (`/api/v1/rooms`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Room {
+    pub id: String,
+    pub name: String,
+    /// Where a recording started in this room outside any schedule goes.
+    pub default_course_id: Option<String>,
+}
+
+/// `POST /api/v1/rooms`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRoom {
+    pub name: String,
+    #[serde(default)]
+    pub default_course_id: Option<String>,
+}
+
+/// `PATCH /api/v1/rooms/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RoomPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub default_course_id: Option<Option<String>>,
+}
+
+/// A capture box as admins see it (`/api/v1/agents`). Its token is shown once, when it is
+/// made ([`AgentCreated`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentInfo {
+    pub id: String,
+    pub name: String,
+    pub room_id: String,
+    /// When the box last reported; `None` if it never has.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// What it last said it was doing (`idle`, `capturing`, `uploading`, …).
+    pub state: Option<String>,
+    pub version: Option<String>,
+}
+
+/// `POST /api/v1/agents`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewAgent {
+    pub name: String,
+    pub room_id: String,
+}
+
+/// `PATCH /api/v1/agents/{id}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AgentPatch {
+    pub name: Option<String>,
+    pub room_id: Option<String>,
+}
+
+/// A new capture box or a new token for one: the token is shown here and never again.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentCreated {
+    pub agent: AgentInfo,
+    /// Put it in the box's `ingest.toml` as `token`.
+    pub token: String,
+}
+
+/// `POST /api/v1/courses/{id}/lectures`: a lecture planned ahead (state `scheduled`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewLecture {
+    pub title: String,
+    #[serde(default)]
+    pub room_id: Option<String>,
+    #[serde(default)]
+    pub planned_start: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub planned_end: Option<DateTime<Utc>>,
+}
+
+/// `PATCH /api/v1/lectures/{id}` (the course's instructors, TAs and admins). Trim points are
+/// seconds from the start of the recording; players see only what lies between them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LecturePatch {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    pub available_from: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<DateTime<Utc>>))]
+    pub available_until: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub trim_in: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>))]
+    pub trim_out: Option<Option<f64>>,
+}
+
+/// One line of the audit log (`GET /api/v1/audit`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// Who acted; `None` for the system itself.
+    pub actor_id: Option<String>,
+    /// What was done, e.g. `course.create`, `lecture.delete`, `user.read`.
+    pub action: String,
+    pub target_kind: String,
+    pub target_id: Option<String>,
+    /// What changed, as JSON.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+}
+
+/// A field that was present in the JSON: `null` becomes `Some(None)`, absence (through
+/// `#[serde(default)]`) stays `None`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_tells_a_null_from_an_absent_field() {
+        let patch: LecturePatch = serde_json::from_str(r#"{"trim_in": null}"#).unwrap();
+        assert_eq!(patch.trim_in, Some(None));
+        assert_eq!(patch.trim_out, None);
+        let patch: LecturePatch = serde_json::from_str(r#"{"trim_out": 12.5}"#).unwrap();
+        assert_eq!(patch.trim_out, Some(Some(12.5)));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_so_typos_do_not_pass_silently() {
+        assert!(serde_json::from_str::<CoursePatch>(r#"{"titel": "x"}"#).is_err());
+    }
+}
