@@ -36,6 +36,7 @@ mod cross_site;
 mod fixtures;
 mod helpers;
 mod login_throttle;
+mod management;
 mod media;
 mod openapi;
 mod ops;

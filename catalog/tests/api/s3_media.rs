@@ -53,4 +53,55 @@ async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_toke
     }
 }
 
-on_both_databases!(a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token);
+async fn deleting_a_lecture_deletes_its_objects_from_the_bucket(db: Db) {
+    let server = S3TestServer::start()
+        .await
+        .expect("the s3s test server starts");
+    let settings = server.settings();
+    let app = TestApp::spawn_with(db, |config| {
+        config.storage = StorageConfig {
+            kind: StorageKind::S3,
+            s3: settings,
+        };
+    })
+    .await;
+    let (lecture, _) = app.lecture_with_segment().await;
+    let other = app.start_lecture().await.lecture_id;
+    let bucket = S3Storage::new(&server.settings()).unwrap();
+    let keys = [
+        format!("lectures/{lecture}/v1/presenter/720p/0.ts"),
+        format!("lectures/{lecture}/v1/presenter/720p/index.m3u8"),
+        format!("raw/{lecture}/presenter/00000.ts"),
+        format!("lectures/{other}/v1/presenter/720p/0.ts"),
+    ];
+    for key in &keys {
+        bucket
+            .put(key, Bytes::from_static(SEGMENT_BYTES), "video/mp2t")
+            .await
+            .unwrap();
+    }
+    app.stop_recording(&lecture).await;
+    let instructor = app.login("instructor@demo.lectern.test").await;
+    let answer = app
+        .send(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/lectures/{lecture}"),
+            As::Cookie(&instructor),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    for key in &keys[..3] {
+        assert_eq!(bucket.get(key).await.unwrap(), None, "{key} is still there");
+    }
+    assert!(
+        bucket.get(&keys[3]).await.unwrap().is_some(),
+        "another lecture's object went too"
+    );
+}
+
+on_both_databases!(
+    a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token,
+    deleting_a_lecture_deletes_its_objects_from_the_bucket,
+);
