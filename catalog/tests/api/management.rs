@@ -89,7 +89,7 @@ async fn students_see_a_lecture_only_while_published_and_inside_its_window(db: D
         .await
     ));
     assert!(app.listed(&course, &student).await.is_empty());
-    assert_eq!(app.listed(&course, &instructor).await, [lecture.clone()]);
+    assert_eq!(app.listed(&course, &instructor).await, [lecture.as_str()]);
     assert!(sees(
         app.get(
             &format!("/api/v1/lectures/{lecture}"),
@@ -151,7 +151,7 @@ async fn students_see_a_lecture_only_while_published_and_inside_its_window(db: D
         open,
     )
     .await;
-    assert_eq!(app.listed(&course, &student).await, [lecture.clone()]);
+    assert_eq!(app.listed(&course, &student).await, [lecture.as_str()]);
 
     let backwards = json!({"available_until": rfc3339(now - Duration::hours(2))});
     let answer = app
