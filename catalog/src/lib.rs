@@ -30,6 +30,7 @@ pub mod client_addr;
 pub mod config;
 pub mod cross_site;
 pub mod error;
+pub mod import;
 pub mod login_throttle;
 pub mod media;
 pub mod media_token;

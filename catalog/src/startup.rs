@@ -114,12 +114,18 @@ pub fn app(state: AppState) -> Router {
         }
         None => router.fallback(|| async { ApiError::NotFound }),
     };
-    // Every route reads at most BODY_LIMIT, but the raw chunk upload, which has its own.
+    // Every route reads at most BODY_LIMIT, but the raw chunk upload and the CSV imports,
+    // which have their own.
     let uploads = Router::new()
         .nest("/api/v1", crate::api::chunks::upload_router())
         .layer(RequestBodyLimitLayer::new(
             lectern_wire::chunks::MAX_CHUNK_BYTES,
-        ));
+        ))
+        .merge(
+            Router::new()
+                .nest("/api/v1", crate::api::imports::router())
+                .layer(RequestBodyLimitLayer::new(crate::import::MAX_CSV_BYTES)),
+        );
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)

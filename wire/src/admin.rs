@@ -181,6 +181,33 @@ pub struct LecturePatch {
     pub trim_out: Option<Option<f64>>,
 }
 
+/// What a CSV import did (`POST /api/v1/imports/courses`, `…/enrolments`): rows are applied
+/// one by one, so the good rows of a file with bad ones are in, and each bad one is listed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    /// Courses or enrolments that did not exist before.
+    pub created: u64,
+    /// Existing ones the file changed (a title, a role).
+    pub updated: u64,
+    /// Rows that matched what the catalog already had.
+    pub unchanged: u64,
+    /// Accounts made for people the file named with a name but who had none; they sign in
+    /// once an admin sends them an invitation.
+    pub users_created: Vec<String>,
+    /// Every row that was not imported, with its line and why.
+    pub rejected: Vec<RejectedRow>,
+}
+
+/// A row of an imported file that was not applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RejectedRow {
+    /// The line of the file (1 is the header).
+    pub line: u64,
+    pub reason: String,
+}
+
 /// One line of the audit log (`GET /api/v1/audit`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

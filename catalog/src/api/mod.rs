@@ -6,6 +6,7 @@ mod agent;
 mod audit_log;
 pub mod chunks;
 mod courses;
+pub mod imports;
 mod lectures;
 pub mod openapi;
 mod page;

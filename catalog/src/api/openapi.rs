@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agent, audit_log, chunks, courses, lectures, people, rooms, worker};
+use super::{agent, audit_log, chunks, courses, imports, lectures, people, rooms, worker};
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
@@ -22,7 +22,7 @@ use super::{agent, audit_log, chunks, courses, lectures, people, rooms, worker};
         rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
         rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
         rooms::update_agent, rooms::delete_agent, rooms::replace_token,
-        audit_log::log,
+        audit_log::log, imports::courses, imports::enrolments,
         agent::start, agent::stop, chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
     ),

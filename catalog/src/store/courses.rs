@@ -189,6 +189,30 @@ impl Store {
         on_backend!(self, db => db.enrolments(course_id, page))
     }
 
+    /// A course of an institute by its code and term.
+    pub async fn course_by_code(
+        &self,
+        institute_id: &str,
+        code: &str,
+        term: &str,
+    ) -> Result<Option<Course>, StoreError> {
+        on_backend!(self, db => db.course_by_code(institute_id, code, term))
+    }
+
+    /// Someone's role in a course, if enrolled.
+    pub async fn enrolment_role(
+        &self,
+        course_id: &str,
+        user_id: &str,
+    ) -> Result<Option<CourseRole>, StoreError> {
+        on_backend!(self, db => db.enrolment_role(course_id, user_id))
+    }
+
+    /// The id and institute of the user with this email, regardless of case.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(String, String)>, StoreError> {
+        on_backend!(self, db => db.user_by_email(email))
+    }
+
     /// The institute of a user, if the user exists.
     pub async fn user_institute(&self, user_id: &str) -> Result<Option<String>, StoreError> {
         on_backend!(self, db => db.user_institute(user_id))

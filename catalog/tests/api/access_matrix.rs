@@ -222,6 +222,8 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/agents/{agent}", None, People,                &[401, 404, 404, 404, 404, 404, 200, 404]),
     row(GET, "/api/v1/agents/{missing}", None, People,              &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/audit", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(POST, "/api/v1/imports/courses", Some("null"), People,      &[401, 404, 404, 404, 404, 404, 400, 400]),
+    row(POST, "/api/v1/imports/enrolments", Some("null"), People,   &[401, 404, 404, 404, 404, 404, 400, 400]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),

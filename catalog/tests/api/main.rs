@@ -35,6 +35,7 @@ mod config;
 mod cross_site;
 mod fixtures;
 mod helpers;
+mod imports;
 mod login_throttle;
 mod management;
 mod media;

@@ -201,6 +201,54 @@ impl Db {
             .collect()
     }
 
+    /// A course of an institute by code and term.
+    pub(in crate::store) async fn course_by_code(
+        &self,
+        institute_id: &str,
+        code: &str,
+        term: &str,
+    ) -> Result<Option<Course>, StoreError> {
+        let row: Option<CourseRow> = sqlx::query_as(
+            "SELECT c.id, c.institute_id, c.code, c.title, c.term, c.auto_publish, NULL AS my_role \
+             FROM courses c WHERE c.institute_id = $1 AND c.code = $2 AND c.term = $3",
+        )
+        .bind(institute_id)
+        .bind(code)
+        .bind(term)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| RawCourse::try_from(r).map(|raw| raw.course))
+            .transpose()
+    }
+
+    /// Someone's role in a course, if enrolled.
+    pub(in crate::store) async fn enrolment_role(
+        &self,
+        course_id: &str,
+        user_id: &str,
+    ) -> Result<Option<CourseRole>, StoreError> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT role FROM enrolments WHERE course_id = $1 AND user_id = $2")
+                .bind(course_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(role,)| parse_course_role(&role)).transpose()
+    }
+
+    /// The id and institute of the user with this email (case-insensitive).
+    pub(in crate::store) async fn user_by_email(
+        &self,
+        email: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, institute_id FROM users WHERE lower(email) = lower($1)")
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     pub(in crate::store) async fn user_institute(
         &self,
         user_id: &str,
