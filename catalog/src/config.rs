@@ -44,6 +44,15 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// The key that signs media tokens: hex, at least 32 bytes. Required.
     pub media_key: MediaKey,
+    /// The id tokens signed with `media_key` carry (`k1` unless set). To rotate: move the
+    /// current key under its id into `previous_media_keys`, set a new `media_key` and a new
+    /// id; drop the old key once `media_token_ttl_seconds` have passed.
+    #[serde(default = "default_media_key_id")]
+    pub media_key_id: MediaKeyId,
+    /// `[previous_media_keys]`: earlier keys by id (`k1 = "<hex>"`), still accepted for the
+    /// tokens they signed, never used to sign.
+    #[serde(default)]
+    pub previous_media_keys: std::collections::BTreeMap<MediaKeyId, MediaKey>,
     /// How long a playback URL stays valid.
     #[serde(default = "default_media_token_ttl")]
     pub media_token_ttl_seconds: u64,
@@ -205,6 +214,34 @@ fn default_storage_dir() -> PathBuf {
     PathBuf::from(".lectern/storage")
 }
 
+fn default_media_key_id() -> MediaKeyId {
+    MediaKeyId("k1".to_owned())
+}
+
+/// A media key's id: 1 to 8 ASCII letters and digits, so it cannot be confused with the
+/// `.`-separated parts of a token.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MediaKeyId(String);
+
+impl MediaKeyId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for MediaKeyId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = String::deserialize(deserializer)?;
+        if (1..=8).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(MediaKeyId(id))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "a media key id must be 1 to 8 ASCII letters or digits, not {id:?}"
+            )))
+        }
+    }
+}
+
 fn default_media_token_ttl() -> u64 {
     7200
 }
@@ -269,5 +306,19 @@ mod tests {
     fn the_key_is_never_printed() {
         let config = Config::from_toml(&format!("media_key = \"{KEY}\"")).unwrap();
         assert!(!format!("{config:?}").contains(KEY));
+    }
+
+    #[test]
+    fn a_rotation_names_the_new_key_id_and_keeps_the_old_key_for_checking() {
+        let config = Config::from_toml(&format!(
+            "media_key = \"{KEY}\"\nmedia_key_id = \"k2\"\n[previous_media_keys]\nk1 = \"{KEY}\""
+        ))
+        .unwrap();
+        assert_eq!(config.media_key_id.as_str(), "k2");
+        assert_eq!(config.previous_media_keys.len(), 1);
+        let error = Config::from_toml(&format!("media_key = \"{KEY}\"\nmedia_key_id = \"k.1\""))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("1 to 8 ASCII letters or digits"), "{error}");
     }
 }

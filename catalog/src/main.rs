@@ -16,7 +16,7 @@ use tracing_subscriber::EnvFilter;
     after_help = "Configuration: a TOML file (--config) overridden by environment variables \
 prefixed LECTERN_CATALOG_, with __ between nested keys, e.g. LECTERN_CATALOG_LISTEN=127.0.0.1:0, \
 LECTERN_CATALOG_MEDIA_KEY=<64 hex digits>, LECTERN_CATALOG_DEMO__SEED=true. Keys: listen, \
-database_url, storage_dir, web_dir, media_key (required), media_token_ttl_seconds, \
+database_url, storage_dir, web_dir, media_key (required), media_key_id, [previous_media_keys], media_token_ttl_seconds, \
 secure_cookies, metrics_token, public_origin, trusted_proxy, [login_throttle] \
 max_failures_per_account, max_failures_per_address, window_seconds, [demo] seed, agent_token, worker_token. Logging: RUST_LOG (default info)."
 )]

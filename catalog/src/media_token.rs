@@ -7,39 +7,46 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::MediaKey;
+use std::collections::BTreeMap;
+
+use crate::config::{MediaKey, MediaKeyId};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The id of the only key for now; rotation adds `k2` beside it.
-pub const KEY_ID: &str = "k1";
-
-/// Signs and checks media tokens with the configured key.
+/// Signs media tokens with the current key and checks them with any configured key, found
+/// by the id the token carries (key rotation: `media_key_id`, `previous_media_keys`).
 #[derive(Clone, Debug)]
 pub struct MediaSigner {
-    key: MediaKey,
+    current: MediaKeyId,
+    keys: BTreeMap<MediaKeyId, MediaKey>,
 }
 
 impl MediaSigner {
-    /// A signer over `key`.
-    pub fn new(key: MediaKey) -> Self {
-        MediaSigner { key }
+    /// A signer with `key` as `id`; `previous` keys verify only. The current key wins
+    /// should `previous` name its id too.
+    pub fn new(id: MediaKeyId, key: MediaKey, previous: BTreeMap<MediaKeyId, MediaKey>) -> Self {
+        let mut keys = previous;
+        keys.insert(id.clone(), key);
+        MediaSigner { current: id, keys }
     }
 
-    fn mac(&self, lecture: &str, expires: u64) -> HmacSha256 {
+    fn mac(key_id: &str, key: &MediaKey, lecture: &str, expires: u64) -> HmacSha256 {
         let mut mac =
-            HmacSha256::new_from_slice(self.key.as_bytes()).expect("HMAC takes keys of any length");
-        mac.update(format!("{KEY_ID}.{lecture}.{expires}").as_bytes());
+            HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
+        mac.update(format!("{key_id}.{lecture}.{expires}").as_bytes());
         mac
     }
 
-    /// A token for `lecture` valid until `expires` (Unix seconds).
+    /// A token for `lecture` valid until `expires` (Unix seconds), signed with the current key.
     pub fn sign(&self, lecture: &str, expires: u64) -> String {
-        let tag = self.mac(lecture, expires).finalize().into_bytes();
-        format!("{KEY_ID}.{expires}.{}", URL_SAFE_NO_PAD.encode(tag))
+        let id = self.current.as_str();
+        let key = &self.keys[&self.current];
+        let tag = Self::mac(id, key, lecture, expires).finalize().into_bytes();
+        format!("{id}.{expires}.{}", URL_SAFE_NO_PAD.encode(tag))
     }
 
-    /// True when `token` was signed by this key for `lecture` and has not expired at `now`.
+    /// True when `token` was signed by a configured key for `lecture` and has not expired at
+    /// `now`.
     pub fn verify(&self, token: &str, lecture: &str, now: u64) -> bool {
         let mut parts = token.split('.');
         let (Some(key_id), Some(expires), Some(tag), None) =
@@ -47,7 +54,15 @@ impl MediaSigner {
         else {
             return false;
         };
-        if key_id != KEY_ID || !expires.bytes().all(|b| b.is_ascii_digit()) {
+        let Some(key) = self
+            .keys
+            .iter()
+            .find(|(id, _)| id.as_str() == key_id)
+            .map(|(_, k)| k)
+        else {
+            return false;
+        };
+        if !expires.bytes().all(|b| b.is_ascii_digit()) {
             return false;
         }
         let Ok(expires) = expires.parse::<u64>() else {
@@ -57,7 +72,9 @@ impl MediaSigner {
             return false;
         };
         // Check the MAC first, always, so timing says nothing about the expiry either.
-        let authentic = self.mac(lecture, expires).verify_slice(&tag).is_ok();
+        let authentic = Self::mac(key_id, key, lecture, expires)
+            .verify_slice(&tag)
+            .is_ok();
         authentic && now < expires
     }
 }
@@ -66,8 +83,38 @@ impl MediaSigner {
 mod tests {
     use super::*;
 
+    fn key(byte: u8) -> MediaKey {
+        MediaKey::from_hex(&hex::encode([byte; 32])).unwrap()
+    }
+
+    fn id(text: &str) -> MediaKeyId {
+        serde_json::from_value(serde_json::json!(text)).unwrap()
+    }
+
     fn signer(byte: u8) -> MediaSigner {
-        MediaSigner::new(MediaKey::from_hex(&hex::encode([byte; 32])).unwrap())
+        MediaSigner::new(id("k1"), key(byte), BTreeMap::new())
+    }
+
+    #[test]
+    fn after_a_rotation_old_tokens_verify_until_the_old_key_is_dropped() {
+        let old = signer(1);
+        let token = old.sign("lec-a", 1000);
+        let rotated = MediaSigner::new(id("k2"), key(2), BTreeMap::from([(id("k1"), key(1))]));
+        let fresh = rotated.sign("lec-a", 1000);
+        assert!(fresh.starts_with("k2.1000."), "{fresh}");
+        assert!(rotated.verify(&token, "lec-a", 999), "the old key's token");
+        assert!(rotated.verify(&fresh, "lec-a", 999));
+        assert!(
+            !old.verify(&fresh, "lec-a", 999),
+            "k2 unknown before the rotation"
+        );
+        let dropped = MediaSigner::new(id("k2"), key(2), BTreeMap::new());
+        assert!(!dropped.verify(&token, "lec-a", 999), "k1 dropped");
+        let forged = fresh.replacen("k2.", "k1.", 1);
+        assert!(
+            !rotated.verify(&forged, "lec-a", 999),
+            "the id is part of the MAC"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -76,7 +77,11 @@ impl AppState {
             .open(&config.storage_dir)
             .map_err(crate::config::storage_error)?;
         Ok(AppState {
-            signer: MediaSigner::new(config.media_key.clone()),
+            signer: MediaSigner::new(
+                config.media_key_id.clone(),
+                config.media_key.clone(),
+                config.previous_media_keys.clone(),
+            ),
             storage,
             config: Arc::new(config),
             metrics: Metrics::new(),
@@ -148,8 +153,22 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(middleware::from_fn_with_state(state.clone(), ops::track))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        // Outermost: every log line of a request, and its answer, carry its id.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span every log line of a request is written in: its id (`x-request-id`, given by a
+/// proxy or made here), method and path. Never the query: media URLs carry tokens there.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
 }
 
 /// Starts the catalog on `listener` and serves until `shutdown` resolves and every open

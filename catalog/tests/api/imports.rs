@@ -162,7 +162,10 @@ async fn an_unreadable_file_is_refused_whole_and_only_admins_import(db: Db) {
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{file:?}");
         let error = &answer.json()["error"];
         assert_eq!(error["code"], "bad_request");
-        assert!(error["message"].as_str().unwrap().contains(message), "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(message),
+            "{error}"
+        );
     }
     let student = app.login(STUDENT).await;
     let answer = import(&app, "courses", &student, "code,title,term\nX,Y,Z\n").await;

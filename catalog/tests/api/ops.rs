@@ -108,7 +108,27 @@ async fn metrics_count_requests_by_route_template_lectures_by_state_and_segments
     );
 }
 
+async fn every_answer_carries_a_request_id_that_a_proxy_may_set(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let first = app.get("/api/v1/me", As::Nobody).await;
+    let second = app.get("/api/v1/me", As::Nobody).await;
+    let (a, b) = (first.header("x-request-id"), second.header("x-request-id"));
+    assert_eq!(a.len(), 36, "a UUID: {a:?}");
+    assert_ne!(a, b);
+    let given = app
+        .send(
+            axum::http::Method::GET,
+            "/healthz",
+            As::Nobody,
+            None,
+            &[("x-request-id", "proxy-7f3a")],
+        )
+        .await;
+    assert_eq!(given.header("x-request-id"), "proxy-7f3a");
+}
+
 on_both_databases!(
+    every_answer_carries_a_request_id_that_a_proxy_may_set,
     healthz_and_readyz_answer_ok_when_database_and_storage_work,
     readyz_is_503_with_a_json_reason_when_storage_is_not_writable,
     readyz_is_503_when_the_database_does_not_answer,
