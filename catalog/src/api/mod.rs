@@ -3,6 +3,7 @@
 
 mod agent;
 pub mod chunks;
+mod extract;
 pub mod openapi;
 mod people;
 mod worker;
@@ -13,7 +14,8 @@ use axum::Router;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
-/// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404.
+/// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404, and
+/// known paths with another method a JSON 405 (axum's own has an empty body).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(chunks::router())
         .merge(worker::router())
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// True for a track or rung name that may become part of a storage key.
