@@ -39,6 +39,15 @@ pub enum ApiError {
     /// The request body or a parameter is malformed (400).
     #[error("{0}")]
     BadRequest(String),
+    /// The path exists, but not with this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request body is over the limit (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The request body is not of the media type the endpoint takes (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The request is understood but the state does not allow it (409).
     #[error("{0}")]
     Conflict(String),
@@ -64,6 +73,11 @@ impl ApiError {
             ApiError::CrossSiteRefused => (StatusCode::FORBIDDEN, "cross_site_refused"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::ChecksumMismatch(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "checksum_mismatch")

@@ -3,9 +3,10 @@
 //! [`run`] serves it on a listener until `shutdown` resolves, with each connection's peer
 //! address as `ConnectInfo<SocketAddr>` (tests driving [`app`] directly have none).
 
-use axum::http::header::{HeaderName, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
-use axum::http::HeaderValue;
+use axum::http::header::{HeaderName, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use lectern_packager::Storage;
 use std::future::Future;
@@ -134,6 +135,7 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)
+        .layer(middleware::map_response(payload_too_large_as_api_error))
         // Innermost, so its 403s get the headers below, the metrics and the trace.
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -169,6 +171,22 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+}
+
+/// tower-http's body limit refuses a body whose `Content-Length` is over it with a plain-text
+/// 413 before any handler runs; callers get the API's error body instead, as for every
+/// other refusal. (A body that only turns out too long while it is read is refused by the
+/// extractor reading it, which answers with the error body itself.)
+async fn payload_too_large_as_api_error(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        ApiError::PayloadTooLarge("the request body is over the limit".into()).into_response()
+    } else {
+        response
+    }
 }
 
 /// Starts the catalog on `listener` and serves until `shutdown` resolves and every open

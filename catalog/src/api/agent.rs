@@ -1,6 +1,6 @@
 //! What capture boxes ask: start and stop a recording.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -9,6 +9,7 @@ use lectern_wire::agent::{LiveTarget, RecordingStarted, StartRecording, StopReco
 use lectern_wire::worker::StreamId;
 
 use super::check_name;
+use super::extract::{self, Path};
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -30,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn start(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,
-    Json(req): Json<StartRecording>,
+    extract::Json(req): extract::Json<StartRecording>,
 ) -> Result<Json<RecordingStarted>, ApiError> {
     if req.tracks.is_empty() {
         return Err(ApiError::BadRequest(
@@ -81,7 +82,7 @@ async fn stop(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,
     Path(id): Path<String>,
-    Json(req): Json<StopRecording>,
+    extract::Json(req): extract::Json<StopRecording>,
 ) -> Result<StatusCode, ApiError> {
     if !state.store.stop_lecture(&agent, &id, Utc::now()).await? {
         return Err(ApiError::NotFound);

@@ -4,7 +4,7 @@
 //! and a row records it; a chunk is never replaced.
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, put};
 use axum::{Json, Router};
@@ -16,6 +16,7 @@ use lectern_wire::chunks::{
 use sha2::{Digest, Sha256};
 
 use super::check_name;
+use super::extract::Path;
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -29,7 +30,9 @@ pub(super) fn router() -> Router<AppState> {
 /// `PUT …/chunks/{track}/{index}`, relative to `/api/v1`: the one route whose body may be
 /// up to [`MAX_CHUNK_BYTES`], so the app gives it its own body limit.
 pub fn upload_router() -> Router<AppState> {
-    Router::new().route("/agent/recordings/{id}/chunks/{track}/{index}", put(upload))
+    Router::new()
+        .route("/agent/recordings/{id}/chunks/{track}/{index}", put(upload))
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// 404 unless `id` is a recording of this box's room.
@@ -78,12 +81,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
         ("x-lectern-sha256" = String, Header, description = "SHA-256 of the body, lower-case hex"),
         ("x-lectern-chunk-start" = String, Header, description = "RFC 3339 wall-clock time of the chunk's first frame"),
         ("x-lectern-chunk-duration-ns" = u64, Header, description = "media duration in nanoseconds")),
-    request_body(content = Vec<u8>, content_type = "video/mp2t", description = "the chunk's bytes, at most 256 MiB"),
+    request_body(content(("video/mp2t")), description = "the chunk's bytes, at most 256 MiB"),
     responses((status = 201, body = HeldChunk, description = "stored"), (status = 200, body = HeldChunk, description = "already held with this SHA-256"),
         (status = 400, body = lectern_wire::api::ErrorBody), (status = 401, body = lectern_wire::api::ErrorBody),
         (status = 404, body = lectern_wire::api::ErrorBody, description = "not a recording of this box's room"),
         (status = 409, body = lectern_wire::api::ErrorBody, description = "already held with another SHA-256"),
-        (status = 413, description = "the body is over 256 MiB"),
+        (status = 413, body = lectern_wire::api::ErrorBody, description = "the body is over 256 MiB"),
         (status = 422, body = lectern_wire::api::ErrorBody, description = "the body's SHA-256 is not the header's; nothing stored")))]
 async fn upload(
     State(state): State<AppState>,

@@ -3,7 +3,7 @@
 //! assistants and students only read. Every change is audited, and so is every listing of
 //! enrolments (it shows other people's names and emails).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post, put};
@@ -12,8 +12,9 @@ use lectern_wire::admin::{CoursePatch, Enrolment, EnrolmentRequest, NewCourse};
 use lectern_wire::api::{self, Course};
 use serde_json::json;
 
+use super::extract::{self, Path};
 use super::page::{PageParams, PageQuery};
-use super::{audit, check_text, ApiJson};
+use super::{audit, check_text};
 use crate::auth::{AdminUser, AuthUser};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -81,7 +82,7 @@ fn check_course_fields(code: &str, title: &str, term: &str) -> Result<(), ApiErr
 async fn create(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    ApiJson(new): ApiJson<NewCourse>,
+    extract::Json(new): extract::Json<NewCourse>,
 ) -> Result<(StatusCode, Json<Course>), ApiError> {
     check_course_fields(&new.code, &new.title, &new.term)?;
     let id = state.store.create_course(&admin.institute_id, &new).await?;
@@ -120,7 +121,7 @@ async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(course_id): Path<String>,
-    ApiJson(patch): ApiJson<CoursePatch>,
+    extract::Json(patch): extract::Json<CoursePatch>,
 ) -> Result<Json<Course>, ApiError> {
     let entry = managed_course(&state, &user, &course_id).await?;
     let c = &entry.course;
@@ -207,7 +208,7 @@ async fn enrol(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path((course_id, user_id)): Path<(String, String)>,
-    ApiJson(req): ApiJson<EnrolmentRequest>,
+    extract::Json(req): extract::Json<EnrolmentRequest>,
 ) -> Result<StatusCode, ApiError> {
     let entry = managed_course(&state, &user, &course_id).await?;
     let member = state.store.user_institute(&user_id).await?;

@@ -2,7 +2,7 @@
 //! and trim points, delete it with its media. Open to the course's instructors and teaching
 //! assistants and to the institute's admins; audited.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{patch, post};
 use axum::{Json, Router};
@@ -13,8 +13,9 @@ use lectern_wire::api::{self, LectureState};
 use serde_json::json;
 
 use super::courses::course_for;
+use super::extract::{self, Path};
 use super::people::lecture_body;
-use super::{audit, check_text, ApiJson};
+use super::{audit, check_text};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -63,7 +64,7 @@ async fn plan(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(course_id): Path<String>,
-    ApiJson(new): ApiJson<NewLecture>,
+    extract::Json(new): extract::Json<NewLecture>,
 ) -> Result<(StatusCode, Json<api::Lecture>), ApiError> {
     let course = course_for(&state, &user, &course_id).await?;
     if !course.access.manages_lectures() {
@@ -154,7 +155,7 @@ async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
-    ApiJson(patch): ApiJson<LecturePatch>,
+    extract::Json(patch): extract::Json<LecturePatch>,
 ) -> Result<Json<api::Lecture>, ApiError> {
     let row = managed_lecture(&state, &user, &lecture_id).await?;
     let settings = patched(row.settings, &patch)?;

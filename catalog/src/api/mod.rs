@@ -6,6 +6,7 @@ mod agent;
 mod audit_log;
 pub mod chunks;
 mod courses;
+mod extract;
 pub mod imports;
 mod lectures;
 pub mod openapi;
@@ -14,18 +15,17 @@ mod people;
 mod rooms;
 mod worker;
 
-use axum::extract::{FromRequest, Request};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use chrono::Utc;
-use serde::de::DeserializeOwned;
 
 use crate::auth;
 use crate::error::ApiError;
 use crate::startup::AppState;
 use crate::store::{AuditEvent, User};
 
-/// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404.
+/// Every `/api/v1` route, relative to `/api/v1`; unknown paths answer a JSON 404, and
+/// known paths with another method a JSON 405 (axum's own has an empty body).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
@@ -38,25 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(chunks::router())
         .merge(worker::router())
         .fallback(|| async { ApiError::NotFound })
-}
-
-/// A JSON body whose rejections (malformed JSON, a missing field, no JSON content type)
-/// answer in the API's error shape, saying what was wrong.
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    T: DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
-        }
-    }
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
 
 /// True for a track or rung name that may become part of a storage key.

@@ -4,7 +4,10 @@
 //! tools (schemathesis, client generators) read it without a session.
 
 use axum::Json;
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::Ref;
 use utoipa::{Modify, OpenApi};
 
 use super::{agent, audit_log, chunks, courses, imports, lectures, people, rooms, worker};
@@ -26,9 +29,47 @@ use super::{agent, audit_log, chunks, courses, imports, lectures, people, rooms,
         agent::start, agent::stop, chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
     ),
-    modifiers(&Authentication),
+    modifiers(&Authentication, &ErrorsAreErrorBodies),
 )]
 pub struct ApiDoc;
+
+/// Every operation's other answers, whatever their status, are `ErrorBody`: the document
+/// says so with a `default` response, so schema checks (schemathesis) hold every error
+/// answer to that shape, not only the statuses each handler lists.
+struct ErrorsAreErrorBodies;
+
+impl Modify for ErrorsAreErrorBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let default = ResponseBuilder::new()
+            .description(
+                "any other error, e.g. 400 for a malformed body or parameter, 405 for another \
+                 method, 413 for a body over the limit, 415 for a body that is not JSON",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("default".to_owned())
+                    .or_insert_with(|| default.clone().into());
+            }
+        }
+    }
+}
 
 /// The three ways in: the session cookie, a capture box's token and a worker's token.
 struct Authentication;

@@ -1,6 +1,6 @@
 //! What people's browsers ask: login, logout, me, courses, lectures, playback.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -9,6 +9,7 @@ use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
 
+use super::extract::{self, Path};
 use super::page::{PageParams, PageQuery};
 use crate::auth::{self, AuthUser};
 use crate::client_addr::ClientAddr;
@@ -79,7 +80,7 @@ async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     jar: CookieJar,
-    Json(req): Json<LoginRequest>,
+    extract::Json(req): extract::Json<LoginRequest>,
 ) -> Result<(CookieJar, Json<Me>), ApiError> {
     let attempt = login_throttle::begin(
         &state.store,

@@ -1,7 +1,7 @@
 //! The institute's own settings, its rooms and its capture boxes: admins only, audited. A
 //! new box's token, or a box's replacement token, is shown once in the answer.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -13,8 +13,9 @@ use lectern_wire::admin::{
 use lectern_wire::api;
 use serde_json::json;
 
+use super::extract::{self, Path};
 use super::page::{PageParams, PageQuery};
-use super::{audit, check_text, new_agent_token, ApiJson};
+use super::{audit, check_text, new_agent_token};
 use crate::auth::AdminUser;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -100,7 +101,7 @@ async fn institute(
 async fn update_institute(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    ApiJson(patch): ApiJson<InstitutePatch>,
+    extract::Json(patch): extract::Json<InstitutePatch>,
 ) -> Result<Json<Institute>, ApiError> {
     let mut institute = state
         .store
@@ -147,7 +148,7 @@ async fn rooms(
 async fn create_room(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    ApiJson(new): ApiJson<NewRoom>,
+    extract::Json(new): extract::Json<NewRoom>,
 ) -> Result<(StatusCode, Json<Room>), ApiError> {
     check_text("name", &new.name, 200)?;
     check_course(&state, &admin, new.default_course_id.as_deref()).await?;
@@ -190,7 +191,7 @@ async fn update_room(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
-    ApiJson(patch): ApiJson<RoomPatch>,
+    extract::Json(patch): extract::Json<RoomPatch>,
 ) -> Result<Json<Room>, ApiError> {
     let mut room = own_room(&state, &admin, &id).await?;
     if let Some(name) = &patch.name {
@@ -264,7 +265,7 @@ async fn agents(
 async fn create_agent(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    ApiJson(new): ApiJson<NewAgent>,
+    extract::Json(new): extract::Json<NewAgent>,
 ) -> Result<(StatusCode, Json<AgentCreated>), ApiError> {
     check_text("name", &new.name, 100)?;
     own_room(&state, &admin, &new.room_id).await?;
@@ -307,7 +308,7 @@ async fn update_agent(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Path(id): Path<String>,
-    ApiJson(patch): ApiJson<AgentPatch>,
+    extract::Json(patch): extract::Json<AgentPatch>,
 ) -> Result<Json<AgentInfo>, ApiError> {
     let agent = own_agent(&state, &admin, &id).await?;
     let name = patch.name.as_deref().unwrap_or(&agent.name);

@@ -1,19 +1,23 @@
 //! What transcode workers say: they are up, a rendition exists, a segment is stored, a
 //! lecture is finished.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use lectern_wire::worker::{
     FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
 };
 
 use super::check_name;
+use super::extract::{self, Path};
 use crate::auth::WorkerAuth;
 use crate::error::ApiError;
 use crate::startup::AppState;
+
+/// The longest segment a worker may report; real ones are a few seconds.
+const MAX_SEGMENT_SECONDS: f64 = 3600.0;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -34,7 +38,7 @@ pub(super) fn router() -> Router<AppState> {
 async fn register(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
-    Json(req): Json<RegisterWorker>,
+    extract::Json(req): extract::Json<RegisterWorker>,
 ) -> Result<StatusCode, ApiError> {
     let host = req.srt_host.trim();
     if host.is_empty()
@@ -92,7 +96,7 @@ async fn rendition(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
     Path(id): Path<String>,
-    Json(req): Json<RenditionReport>,
+    extract::Json(req): extract::Json<RenditionReport>,
 ) -> Result<StatusCode, ApiError> {
     check_name("track", &req.track)?;
     check_name("rung", &req.rung)?;
@@ -112,17 +116,27 @@ async fn segment(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
     Path(id): Path<String>,
-    Json(req): Json<SegmentReport>,
+    extract::Json(req): extract::Json<SegmentReport>,
 ) -> Result<StatusCode, ApiError> {
     check_name("track", &req.track)?;
     check_name("rung", &req.rung)?;
-    if !(req.duration.is_finite() && req.duration > 0.0) {
-        return Err(ApiError::BadRequest(
-            "duration must be a positive number of seconds".into(),
-        ));
+    // Bounded, as the lecture's duration is their sum: a few near f64::MAX overflowed it
+    // (PostgreSQL then fails every read of the lecture; SQLite gives infinity, which JSON
+    // writes as null).
+    if !(req.duration > 0.0 && req.duration <= MAX_SEGMENT_SECONDS) {
+        return Err(ApiError::BadRequest(format!(
+            "duration must be a positive number of seconds, at most {MAX_SEGMENT_SECONDS}"
+        )));
     }
     if i64::try_from(req.sequence).is_err() {
         return Err(ApiError::BadRequest("sequence is too large".into()));
+    }
+    // RFC 3339 years; beyond them PostgreSQL has no timestamp for some (a 500), and SQLite's
+    // text no longer sorts in time order.
+    if !(0..=9999).contains(&req.program_date_time.year()) {
+        return Err(ApiError::BadRequest(
+            "program_date_time must be in the years 0000 to 9999".into(),
+        ));
     }
     if !state.store.add_segment(&id, &req).await? {
         return Err(ApiError::NotFound);
@@ -141,7 +155,7 @@ async fn finish(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
     Path(id): Path<String>,
-    Json(req): Json<FinishLecture>,
+    extract::Json(req): extract::Json<FinishLecture>,
 ) -> Result<StatusCode, ApiError> {
     if !state
         .store

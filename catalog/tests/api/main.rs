@@ -31,6 +31,7 @@ mod access;
 mod access_matrix;
 mod agents_and_workers;
 mod auth;
+mod bad_input;
 mod config;
 mod cross_site;
 mod fixtures;

@@ -39,6 +39,12 @@ async fn the_openapi_document_describes_every_api_route_and_its_bodies(db: Db) {
                     .is_some_and(|r| !r.is_empty()),
                 "{method} {path} documents no responses"
             );
+            // Any other status is an ErrorBody: schemathesis holds every error answer to it.
+            assert_eq!(
+                operation["responses"]["default"]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{method} {path}"
+            );
             documented.push((method.clone(), path.clone()));
         }
     }
