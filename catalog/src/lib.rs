@@ -35,6 +35,7 @@ pub mod media;
 pub mod media_token;
 pub mod ops;
 pub mod privacy;
+pub mod recurrence;
 pub mod startup;
 pub mod store;
 

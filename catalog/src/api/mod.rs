@@ -3,6 +3,7 @@
 //! store, audit what admins and staff did, answer.
 
 mod agent;
+mod agent_schedule;
 mod audit_log;
 pub mod chunks;
 mod courses;
@@ -11,6 +12,7 @@ pub mod openapi;
 mod page;
 mod people;
 mod rooms;
+mod schedules;
 mod worker;
 
 use axum::extract::{FromRequest, Request};
@@ -32,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(courses::router())
         .merge(lectures::router())
         .merge(rooms::router())
+        .merge(schedules::router())
         .merge(audit_log::router())
         .merge(agent::router())
         .merge(chunks::router())
