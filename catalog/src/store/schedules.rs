@@ -8,7 +8,7 @@
 //! of the room over the first [`CLASH_HORIZON_DAYS`] days in which both run (from now on);
 //! rules repeat at most yearly, so a clash shows within that horizon.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, SubsecRound, Utc};
 use lectern_wire::admin::{NewSchedule, Schedule};
 use lectern_wire::agent::ScheduledOccurrence;
 
@@ -54,6 +54,12 @@ pub struct ScheduledStart {
     pub occurrence: Occurrence,
     /// The occurrence's start as a local time in the schedule's zone (for the title).
     pub local_start: NaiveDateTime,
+}
+
+/// A time as both databases keep it (microseconds), so what a write answers is what a read
+/// gives back.
+fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
 }
 
 /// A stored schedule's timing (checked when it was written).
@@ -113,7 +119,7 @@ impl Store {
             timezone: new.timezone.trim().to_owned(),
             rrule: normalize_rule(&new.rrule).to_owned(),
             duration_minutes: new.duration_minutes,
-            updated_at: now,
+            updated_at: stored_time(now),
         };
         self.check_schedule(&schedule, now).await?;
         on_backend!(self, db => db.insert_schedule(&schedule))?;
@@ -130,7 +136,7 @@ impl Store {
         schedule.title = schedule.title.trim().to_owned();
         schedule.timezone = schedule.timezone.trim().to_owned();
         schedule.rrule = normalize_rule(&schedule.rrule).to_owned();
-        schedule.updated_at = now;
+        schedule.updated_at = stored_time(now);
         self.check_schedule(schedule, now).await?;
         on_backend!(self, db => db.update_schedule(schedule))?;
         Ok(())
