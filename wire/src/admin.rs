@@ -170,8 +170,9 @@ pub struct Schedule {
     /// An IANA time zone name, e.g. `Europe/Berlin`: the room's.
     pub timezone: String,
     /// An RFC 5545 recurrence rule without the `RRULE:` prefix, e.g.
-    /// `FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261218T230000Z`. FREQ is DAILY, WEEKLY, MONTHLY or
-    /// YEARLY; UNTIL is UTC; a rule without COUNT or UNTIL recurs until it is changed.
+    /// `FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261218T230000Z`, whose occurrences are the times it
+    /// yields from `first_start` on. FREQ is DAILY, WEEKLY, MONTHLY or YEARLY; UNTIL is UTC;
+    /// a rule without COUNT or UNTIL recurs until it is changed.
     pub rrule: String,
     /// How long each occurrence lasts (1 to 720).
     pub duration_minutes: u32,

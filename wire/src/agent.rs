@@ -56,7 +56,8 @@ pub struct ScheduledOccurrence {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRecording {
-    /// The lecture's title; the catalog names it after the course and date when absent.
+    /// The lecture's title; when absent the catalog names it after the schedule whose
+    /// occurrence it is in (or the room's course) and the date.
     pub title: Option<String>,
     /// The tracks the box records, e.g. `["presenter"]`.
     pub tracks: Vec<String>,

@@ -56,10 +56,15 @@ pub struct ScheduledStart {
     pub local_start: NaiveDateTime,
 }
 
-/// A time as both databases keep it (microseconds), so what a write answers is what a read
-/// gives back.
-fn stored_time(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
+/// A schedule as it is stored, so that what a write answers is what a read gives back: no
+/// blanks around text, the rule without `RRULE:`, whole seconds in the local start and
+/// microseconds in `updated_at` (as both databases keep it).
+fn tidy(s: &mut Schedule) {
+    s.title = s.title.trim().to_owned();
+    s.timezone = s.timezone.trim().to_owned();
+    s.rrule = normalize_rule(&s.rrule).to_owned();
+    s.first_start = s.first_start.trunc_subsecs(0);
+    s.updated_at = s.updated_at.trunc_subsecs(6);
 }
 
 /// A stored schedule's timing (checked when it was written).
@@ -110,17 +115,18 @@ impl Store {
         new: &NewSchedule,
         now: DateTime<Utc>,
     ) -> Result<Schedule, ScheduleError> {
-        let schedule = Schedule {
+        let mut schedule = Schedule {
             id: new_id(),
             course_id: new.course_id.clone(),
             room_id: new.room_id.clone(),
-            title: new.title.trim().to_owned(),
+            title: new.title.clone(),
             first_start: new.first_start,
-            timezone: new.timezone.trim().to_owned(),
-            rrule: normalize_rule(&new.rrule).to_owned(),
+            timezone: new.timezone.clone(),
+            rrule: new.rrule.clone(),
             duration_minutes: new.duration_minutes,
-            updated_at: stored_time(now),
+            updated_at: now,
         };
+        tidy(&mut schedule);
         self.check_schedule(&schedule, now).await?;
         on_backend!(self, db => db.insert_schedule(&schedule))?;
         Ok(schedule)
@@ -133,10 +139,8 @@ impl Store {
         schedule: &mut Schedule,
         now: DateTime<Utc>,
     ) -> Result<(), ScheduleError> {
-        schedule.title = schedule.title.trim().to_owned();
-        schedule.timezone = schedule.timezone.trim().to_owned();
-        schedule.rrule = normalize_rule(&schedule.rrule).to_owned();
-        schedule.updated_at = stored_time(now);
+        schedule.updated_at = now;
+        tidy(schedule);
         self.check_schedule(schedule, now).await?;
         on_backend!(self, db => db.update_schedule(schedule))?;
         Ok(())
