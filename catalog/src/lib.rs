@@ -5,7 +5,8 @@
 //! Data comes in from three kinds of callers, each with its own authentication:
 //! - people's browsers (session cookie, [`auth::AuthUser`]) under `/api/v1`: login,
 //!   courses, lectures and playback, which hands out a media URL with a token;
-//! - capture boxes (bearer token, [`auth::AgentAuth`]) start and stop recordings;
+//! - capture boxes (bearer token, [`auth::AgentAuth`]) start and stop recordings, send
+//!   heartbeats and fetch their room's schedule (timings expanded by [`recurrence`]);
 //! - transcode workers (bearer token, [`auth::WorkerAuth`]) register and report
 //!   renditions, stored segments and the end of a lecture.
 //!
@@ -36,6 +37,7 @@ pub mod media;
 pub mod media_token;
 pub mod ops;
 pub mod privacy;
+pub mod recurrence;
 pub mod startup;
 pub mod store;
 

@@ -4,7 +4,7 @@
 //! A `…Patch` body changes only the fields it names. For a field that may be cleared, `null`
 //! clears it and leaving it out keeps it (`Option<Option<T>>`).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::CourseRole;
@@ -117,6 +117,12 @@ pub struct AgentInfo {
     /// What it last said it was doing (`idle`, `capturing`, `uploading`, …).
     pub state: Option<String>,
     pub version: Option<String>,
+    /// Whether it reported within the last three heartbeat intervals (90 s): one lost
+    /// heartbeat or a slow network does not make a box flap between on- and offline.
+    pub online: bool,
+    /// Its last health report as it sent it (disk free bytes, devices, audio level, …).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub health: Option<serde_json::Value>,
 }
 
 /// `POST /api/v1/agents`.
@@ -144,6 +150,63 @@ pub struct AgentCreated {
     pub agent: AgentInfo,
     /// Put it in the box's `ingest.toml` as `token`.
     pub token: String,
+}
+
+/// A recurring recording time of a course in a room (`/api/v1/schedules`), with iCalendar
+/// semantics: occurrences are local times in `timezone`, so a 09:15 lecture stays at 09:15
+/// across daylight saving changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Schedule {
+    pub id: String,
+    pub course_id: String,
+    pub room_id: String,
+    /// The title its lectures get, followed by the date.
+    pub title: String,
+    /// The first occurrence's start, a local wall-clock time in `timezone` without an
+    /// offset, e.g. `2026-09-07T09:15:00`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-09-07T09:15:00"))]
+    pub first_start: NaiveDateTime,
+    /// An IANA time zone name, e.g. `Europe/Berlin`: the room's.
+    pub timezone: String,
+    /// An RFC 5545 recurrence rule without the `RRULE:` prefix, e.g.
+    /// `FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20261218T230000Z`, whose occurrences are the times it
+    /// yields from `first_start` on. FREQ is DAILY, WEEKLY, MONTHLY or YEARLY; UNTIL is UTC;
+    /// a rule without COUNT or UNTIL recurs until it is changed.
+    pub rrule: String,
+    /// How long each occurrence lasts (1 to 720).
+    pub duration_minutes: u32,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/schedules` (admins).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewSchedule {
+    pub course_id: String,
+    pub room_id: String,
+    pub title: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "2026-09-07T09:15:00"))]
+    pub first_start: NaiveDateTime,
+    pub timezone: String,
+    pub rrule: String,
+    pub duration_minutes: u32,
+}
+
+/// `PATCH /api/v1/schedules/{id}` (admins): the fields it names.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SchedulePatch {
+    pub course_id: Option<String>,
+    pub room_id: Option<String>,
+    pub title: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "2026-09-07T09:15:00"))]
+    pub first_start: Option<NaiveDateTime>,
+    pub timezone: Option<String>,
+    pub rrule: Option<String>,
+    pub duration_minutes: Option<u32>,
 }
 
 /// `POST /api/v1/courses/{id}/lectures`: a lecture planned ahead (state `scheduled`).

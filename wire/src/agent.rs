@@ -1,12 +1,63 @@
 //! What a capture box (the ingest daemon) and the catalog say to each other.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How often a box sends [`Heartbeat`]. Admins see a box as online while its last heartbeat
+/// is at most three of these old.
+pub const HEARTBEAT_INTERVAL_SECONDS: u64 = 30;
+
+/// `POST /api/v1/agent/heartbeat`: what the box is doing and how it is, every
+/// [`HEARTBEAT_INTERVAL_SECONDS`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Heartbeat {
+    /// What it is doing: `idle`, `capturing`, `uploading`, … (1 to 32 of `[a-z0-9_-]`).
+    pub state: String,
+    /// The ingest daemon's version.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// A JSON object, free-form, shown to admins as sent: disk free bytes, devices, audio
+    /// level, … (at most 16 KiB).
+    #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub health: serde_json::Value,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// `GET /api/v1/agent/schedule`: what the box's room has coming, for the box to cache and
+/// follow when the catalog is away. Its `ETag` changes only when this content does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentSchedule {
+    pub room_id: String,
+    /// The occurrences that have not ended yet and start within the asked window, by start.
+    pub occurrences: Vec<ScheduledOccurrence>,
+}
+
+/// One occurrence of a schedule in the box's room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduledOccurrence {
+    pub schedule_id: String,
+    pub course_id: String,
+    pub title: String,
+    /// UTC.
+    pub start: DateTime<Utc>,
+    /// UTC, exclusive.
+    pub end: DateTime<Utc>,
+}
 
 /// `POST /api/v1/agent/recordings`: the box has started recording now.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartRecording {
-    /// The lecture's title; the catalog names it after the course and date when absent.
+    /// The lecture's title; when absent the catalog names it after the schedule whose
+    /// occurrence it is in (or the room's course) and the date.
     pub title: Option<String>,
     /// The tracks the box records, e.g. `["presenter"]`.
     pub tracks: Vec<String>,

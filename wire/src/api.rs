@@ -103,6 +103,8 @@ pub struct Lecture {
     /// Seconds from the start of the recording where playback begins and ends.
     pub trim_in: Option<f64>,
     pub trim_out: Option<f64>,
+    /// The schedule whose occurrence it was recorded in, if any.
+    pub schedule_id: Option<String>,
 }
 
 /// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist.

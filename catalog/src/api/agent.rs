@@ -1,15 +1,16 @@
-//! What capture boxes ask: start and stop a recording.
+//! What capture boxes ask: start and stop a recording, report how they are (heartbeat) and
+//! what their room has scheduled ([`super::agent_schedule`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use lectern_wire::agent::{LiveTarget, RecordingStarted, StartRecording, StopRecording};
+use lectern_wire::agent::{Heartbeat, LiveTarget, RecordingStarted, StartRecording, StopRecording};
 use lectern_wire::worker::StreamId;
 
-use super::check_name;
 use super::extract::{self, Path};
+use super::{agent_schedule, check_name, check_text};
 use crate::auth::AgentAuth;
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -19,15 +20,70 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/agent/recordings", post(start))
         .route("/agent/recordings/{id}/stop", post(stop))
+        .route("/agent/heartbeat", post(heartbeat))
+        .route("/agent/schedule", get(agent_schedule::schedule))
 }
 
-/// Creates a capturing lecture in the room's course and, when a worker is up, tells the box
-/// where to push it live. The recording id is the lecture id for now.
+/// The largest health report kept (it is shown to admins, not mined).
+const MAX_HEALTH_BYTES: usize = 16 * 1024;
+
+/// Records what the box says of itself; admins see it in `GET /api/v1/agents`. Not audited:
+/// it is a machine's routine, every 30 s.
+#[tracing::instrument(skip_all, fields(agent = %agent.id))]
+#[utoipa::path(post, path = "/api/v1/agent/heartbeat", tag = "capture boxes", security(("agent_token" = [])),
+    request_body = Heartbeat,
+    responses((status = 204, description = "recorded"),
+        (status = 400, body = lectern_wire::api::ErrorBody, description = "a bad state or version, or health is not a JSON object of at most 16 KiB"),
+        (status = 401, body = lectern_wire::api::ErrorBody)))]
+async fn heartbeat(
+    State(state): State<AppState>,
+    AgentAuth(agent): AgentAuth,
+    extract::Json(beat): extract::Json<Heartbeat>,
+) -> Result<StatusCode, ApiError> {
+    let state_ok = (1..=32).contains(&beat.state.len())
+        && beat
+            .state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !state_ok {
+        return Err(ApiError::BadRequest(format!(
+            "state {:?} must be 1 to 32 ASCII letters, digits, '-' or '_'",
+            beat.state
+        )));
+    }
+    if let Some(version) = &beat.version {
+        check_text("version", version, 64)?;
+    }
+    if !beat.health.is_object() {
+        return Err(ApiError::BadRequest("health must be a JSON object".into()));
+    }
+    if beat.health.to_string().len() > MAX_HEALTH_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "health must be at most {MAX_HEALTH_BYTES} bytes of JSON"
+        )));
+    }
+    state
+        .store
+        .agent_heartbeat(
+            &agent.id,
+            &beat.state,
+            beat.version.as_deref(),
+            &beat.health,
+            Utc::now(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Creates a capturing lecture and, when a worker is up, tells the box where to push it live.
+/// Inside an occurrence of one of the room's schedules (or up to 5 minutes before it) the
+/// lecture belongs to the schedule's course and is titled after it and the date; otherwise
+/// it goes to the room's default course. The recording id is the lecture id for now.
 #[tracing::instrument(skip_all, fields(agent = %agent.id))]
 #[utoipa::path(post, path = "/api/v1/agent/recordings", tag = "capture boxes", security(("agent_token" = [])),
     request_body = StartRecording,
     responses((status = 200, body = RecordingStarted), (status = 400, body = lectern_wire::api::ErrorBody),
-        (status = 401, body = lectern_wire::api::ErrorBody), (status = 409, body = lectern_wire::api::ErrorBody, description = "the room has no default course")))]
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 409, body = lectern_wire::api::ErrorBody, description = "no schedule's occurrence now and the room has no default course")))]
 async fn start(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,

@@ -3,6 +3,7 @@
 //! store, audit what admins and staff did, answer.
 
 mod agent;
+mod agent_schedule;
 mod audit_log;
 pub mod chunks;
 mod courses;
@@ -13,6 +14,7 @@ pub mod openapi;
 mod page;
 mod people;
 mod rooms;
+mod schedules;
 mod worker;
 
 use axum::routing::get;
@@ -33,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(courses::router())
         .merge(lectures::router())
         .merge(rooms::router())
+        .merge(schedules::router())
         .merge(audit_log::router())
         .merge(agent::router())
         .merge(chunks::router())

@@ -10,7 +10,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::Ref;
 use utoipa::{Modify, OpenApi};
 
-use super::{agent, audit_log, chunks, courses, imports, lectures, people, rooms, worker};
+use super::{
+    agent, agent_schedule, audit_log, chunks, courses, imports, lectures, people, rooms, schedules,
+    worker,
+};
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
@@ -25,8 +28,10 @@ use super::{agent, audit_log, chunks, courses, imports, lectures, people, rooms,
         rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
         rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
         rooms::update_agent, rooms::delete_agent, rooms::replace_token,
+        schedules::list, schedules::create, schedules::read, schedules::update, schedules::delete,
         audit_log::log, imports::courses, imports::enrolments,
-        agent::start, agent::stop, chunks::list, chunks::upload,
+        agent::start, agent::stop, agent::heartbeat, agent_schedule::schedule,
+        chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
     ),
     modifiers(&Authentication, &ErrorsAreErrorBodies),

@@ -62,6 +62,7 @@ pub(super) fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lectur
         planned_end: s.planned_end,
         trim_in: s.trim_in,
         trim_out: s.trim_out,
+        schedule_id: row.schedule_id,
     }
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::Utc;
 use lectern_wire::admin::{
     AgentCreated, AgentInfo, AgentPatch, Institute, InstitutePatch, NewAgent, NewRoom, Room,
     RoomPatch,
@@ -73,7 +74,7 @@ async fn own_room(state: &AppState, admin: &User, room_id: &str) -> Result<Room,
 async fn own_agent(state: &AppState, admin: &User, agent_id: &str) -> Result<AgentInfo, ApiError> {
     state
         .store
-        .agent(&admin.institute_id, agent_id)
+        .agent(&admin.institute_id, agent_id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -241,7 +242,7 @@ async fn delete_room(
 
 #[utoipa::path(get, path = "/api/v1/agents", tag = "institute", security(("session" = [])),
     params(PageParams),
-    responses((status = 200, body = [AgentInfo], description = "by name, with what each last reported"), (status = 400, body = api::ErrorBody),
+    responses((status = 200, body = [AgentInfo], description = "by name, with what each last reported and whether it is online (a heartbeat within 90 s)"), (status = 400, body = api::ErrorBody),
         (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not an admin")))]
 async fn agents(
     State(state): State<AppState>,
@@ -251,7 +252,7 @@ async fn agents(
     Ok(page.answer(
         state
             .store
-            .agents(&admin.institute_id, page.probe())
+            .agents(&admin.institute_id, page.probe(), Utc::now())
             .await?,
     ))
 }

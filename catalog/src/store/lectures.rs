@@ -28,6 +28,8 @@ pub struct LectureRow {
     pub ended_at: Option<DateTime<Utc>>,
     pub error: Option<String>,
     pub media_version: String,
+    /// The schedule whose occurrence it was recorded in.
+    pub schedule_id: Option<String>,
     /// What people set: title, publishing, availability, plan and trim.
     pub settings: LectureSettings,
 }
@@ -97,6 +99,8 @@ pub(super) struct NewLecture<'a> {
     pub started_at: Option<DateTime<Utc>>,
     pub planned_start: Option<DateTime<Utc>>,
     pub planned_end: Option<DateTime<Utc>>,
+    /// The schedule whose occurrence it was recorded in.
+    pub schedule_id: Option<&'a str>,
 }
 
 /// A lecture state's text in the `lectures.state` column.
@@ -344,8 +348,11 @@ impl Store {
         on_backend!(self, db => db.worker_sessions(worker_id))
     }
 
-    /// Creates a `capturing` lecture in the room's default course. `title` defaults to
-    /// "<code> lecture, <date time>" (UTC).
+    /// Creates a `capturing` lecture. Inside an occurrence of one of the room's schedules
+    /// (see [`Store::occurrence_at`]) it belongs to that schedule's course, is planned for the
+    /// occurrence and is titled "<schedule title>, <local date>"; otherwise it goes to the
+    /// room's default course as "<code> lecture, <date time>" (UTC). A `title` the box
+    /// sends wins over either.
     #[tracing::instrument(skip(self))]
     pub async fn start_lecture(
         &self,
@@ -354,11 +361,26 @@ impl Store {
         main_track: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<String, StartError> {
-        let course = on_backend!(self, db => db.room_default_course(&agent.room_id))?;
-        let (course_id, code) = course.ok_or(StartError::NoCourse)?;
+        let scheduled = self.occurrence_at(&agent.room_id, now).await?;
+        let (course_id, default_title) = match &scheduled {
+            Some(s) => (
+                s.schedule.course_id.clone(),
+                format!(
+                    "{}, {}",
+                    s.schedule.title,
+                    s.local_start.format("%-d %b %Y")
+                ),
+            ),
+            None => {
+                let course = on_backend!(self, db => db.room_default_course(&agent.room_id))?;
+                let (course_id, code) = course.ok_or(StartError::NoCourse)?;
+                let title = format!("{code} lecture, {}", now.format("%-d %b %Y %H:%M"));
+                (course_id, title)
+            }
+        };
         let title = match title.map(str::trim) {
             Some(t) if !t.is_empty() => t.to_owned(),
-            _ => format!("{code} lecture, {}", now.format("%-d %b %Y %H:%M")),
+            _ => default_title,
         };
         let id = new_id();
         let lecture = NewLecture {
@@ -370,8 +392,9 @@ impl Store {
             main_track,
             now,
             started_at: Some(now),
-            planned_start: None,
-            planned_end: None,
+            planned_start: scheduled.as_ref().map(|s| s.occurrence.start),
+            planned_end: scheduled.as_ref().map(|s| s.occurrence.end),
+            schedule_id: scheduled.as_ref().map(|s| s.schedule.id.as_str()),
         };
         on_backend!(self, db => db.insert_lecture(&lecture))?;
         Ok(id)
@@ -463,6 +486,7 @@ impl Store {
             started_at: None,
             planned_start: new.planned_start,
             planned_end: new.planned_end,
+            schedule_id: None,
         };
         on_backend!(self, db => db.insert_lecture(&lecture))?;
         Ok(id)

@@ -16,6 +16,7 @@
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
+//! - [`schedules`]: recurring schedules of courses in rooms, and their occurrences.
 //! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
 
@@ -39,6 +40,7 @@ mod postgres;
 mod provision;
 mod raw_chunks;
 mod rooms;
+mod schedules;
 mod seed;
 mod sqlite;
 
@@ -50,7 +52,8 @@ pub use lectures::{
 };
 pub use people::User;
 pub use provision::NewAccount;
-pub use rooms::RoomError;
+pub use rooms::{RoomError, AGENT_ONLINE_WITHIN};
+pub use schedules::{ScheduleError, ScheduledStart, CLASH_HORIZON_DAYS, EARLY_START};
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
 
 use lectern_wire::api::LectureState;

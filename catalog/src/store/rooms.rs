@@ -1,8 +1,9 @@
 //! The institute itself, its rooms and the capture boxes in them, as admins manage them.
 //! A box's API token is made here and shown once; only its SHA-256 is kept.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lectern_wire::admin::{AgentInfo, Institute, Room};
+use lectern_wire::agent::HEARTBEAT_INTERVAL_SECONDS;
 
 use super::courses::is_unique_violation;
 use super::{new_id, Page, Store, StoreError};
@@ -18,6 +19,18 @@ pub enum RoomError {
     HasAgents(i64),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A box is online while its last heartbeat is at most three intervals old: one lost
+/// heartbeat or a slow network does not make it flap between on- and offline.
+pub const AGENT_ONLINE_WITHIN: Duration = Duration::seconds(3 * HEARTBEAT_INTERVAL_SECONDS as i64);
+
+/// Marks a box online when it reported within [`AGENT_ONLINE_WITHIN`] of `now`.
+fn with_online(mut agent: AgentInfo, now: DateTime<Utc>) -> AgentInfo {
+    agent.online = agent
+        .last_seen
+        .is_some_and(|seen| now - seen <= AGENT_ONLINE_WITHIN);
+    agent
 }
 
 fn taken(name: &str) -> impl Fn(StoreError) -> RoomError + '_ {
@@ -83,22 +96,26 @@ impl Store {
         Ok(())
     }
 
-    /// The capture boxes of an institute's rooms, by name.
+    /// The capture boxes of an institute's rooms, by name, online or not at `now`.
     pub async fn agents(
         &self,
         institute_id: &str,
         page: Page,
+        now: DateTime<Utc>,
     ) -> Result<Vec<AgentInfo>, StoreError> {
-        on_backend!(self, db => db.agents(institute_id, page))
+        let agents = on_backend!(self, db => db.agents(institute_id, page))?;
+        Ok(agents.into_iter().map(|a| with_online(a, now)).collect())
     }
 
-    /// A capture box in one of `institute_id`'s rooms.
+    /// A capture box in one of `institute_id`'s rooms, online or not at `now`.
     pub async fn agent(
         &self,
         institute_id: &str,
         agent_id: &str,
+        now: DateTime<Utc>,
     ) -> Result<Option<AgentInfo>, StoreError> {
-        on_backend!(self, db => db.agent(institute_id, agent_id))
+        let agent = on_backend!(self, db => db.agent(institute_id, agent_id))?;
+        Ok(agent.map(|a| with_online(a, now)))
     }
 
     /// Adds a capture box with the hash of its new token; the caller checked the room.

@@ -102,7 +102,7 @@ const MEDIA_NAMES: [&str; 6] = [
 /// One endpoint, called by every caller of its kind, in column order. `path` and `body` may
 /// name `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
 /// `{scratch}`, `{planned}`, `{room}`, `{scratch_room}`, `{agent}`, `{scratch_agent}`,
-/// `{scratch_course}`, `{outsider}` (see `fixtures::World`) and `{missing}` (an id nothing
+/// `{scratch_course}`, `{outsider}`, `{schedule}` (see `fixtures::World`) and `{missing}` (an id nothing
 /// has). Rows that change the world come last; a row that deletes something expects 204
 /// from the first caller allowed and 404 from the allowed callers after it.
 struct Row {
@@ -169,11 +169,17 @@ const NEW_ROOM: &str = r#"{"name": "Matrix Room"}"#;
 const ROOM_PATCH: &str = r#"{"default_course_id": null}"#;
 const NEW_AGENT: &str = r#"{"name": "matrix-box", "room_id": "{room}"}"#;
 const AGENT_PATCH: &str = r#"{"name": "demo-hall-box"}"#;
+const NEW_SCHEDULE: &str = r#"{"course_id": "{course}", "room_id": "{scratch_room}",
+    "title": "Matrix lecture", "first_start": "2031-01-07T10:00:00", "timezone": "Europe/Berlin",
+    "rrule": "FREQ=WEEKLY;COUNT=10", "duration_minutes": 90}"#;
+const SCHEDULE_PATCH: &str = r#"{"title": "Lecture Capture, Mondays"}"#;
 
 const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lectern-demo"}"#;
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
 const TRACKS: &str = r#"{"tracks": ["presenter"]}"#;
 const STOP: &str = r#"{"recorded_seconds": 1.0}"#;
+const HEARTBEAT: &str =
+    r#"{"state": "idle", "version": "0.1.0", "health": {"disk_free_bytes": 1}}"#;
 const REGISTER: &str = r#"{"srt_host": "127.0.0.1", "srt_ports": [9000, 9009]}"#;
 const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, "height": 360,
     "bandwidth": 800000, "codecs": "avc1.64001e", "frame_rate": 30.0}"#;
@@ -224,6 +230,11 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/audit", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
     row(POST, "/api/v1/imports/courses", Some("null"), People,      &[401, 404, 404, 404, 404, 404, 400, 400]),
     row(POST, "/api/v1/imports/enrolments", Some("null"), People,   &[401, 404, 404, 404, 404, 404, 400, 400]),
+    row(GET, "/api/v1/courses/{course}/schedules", None, People,    &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/courses/{foreign_course}/schedules", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(GET, "/api/v1/courses/{missing}/schedules", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/schedules/{schedule}", None, People,          &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/schedules/{missing}", None, People,           &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
@@ -250,6 +261,10 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/agents", Some(NEW_AGENT), People,            &[401, 404, 404, 404, 404, 404, 201, 404]),
     row(PATCH, "/api/v1/agents/{agent}", Some(AGENT_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
     row(POST, "/api/v1/agents/{scratch_agent}/token", None, People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(POST, "/api/v1/schedules", Some(NEW_SCHEDULE), People,      &[401, 404, 404, 404, 404, 404, 201, 404]),
+    row(PATCH, "/api/v1/schedules/{schedule}", Some(SCHEDULE_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(PATCH, "/api/v1/schedules/{missing}", Some(SCHEDULE_PATCH), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(DELETE, "/api/v1/schedules/{schedule}", None, People,       &[401, 404, 404, 404, 404, 404, 204, 404]),
     row(DELETE, "/api/v1/rooms/{scratch_room}", None, People,       &[401, 404, 404, 404, 404, 404, 409, 404]),
     row(DELETE, "/api/v1/agents/{scratch_agent}", None, People,     &[401, 404, 404, 404, 404, 404, 204, 404]),
     row(DELETE, "/api/v1/rooms/{scratch_room}", None, People,       &[401, 404, 404, 404, 404, 404, 204, 404]),
@@ -261,6 +276,8 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/agent/recordings", Some(TRACKS), Agent,         &[401, 401, 200, 200, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{scratch}/stop", Some(STOP), Agent, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{missing}/stop", Some(STOP), Agent, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/agent/heartbeat", Some(HEARTBEAT), Agent,       &[401, 401, 204, 204, 401, 401]),
+    row(GET, "/api/v1/agent/schedule", None, Agent,                     &[401, 401, 200, 200, 401, 401]),
     row(GET, "/api/v1/agent/recordings/{scratch}/chunks", None, Agent,  &[401, 401, 200, 404, 401, 401]),
     row(GET, "/api/v1/agent/recordings/{missing}/chunks", None, Agent,  &[401, 401, 404, 404, 401, 401]),
     row_with(CHUNK_HEADERS, PUT, "/api/v1/agent/recordings/{scratch}/chunks/{track}/{index}", Some(CHUNK), Agent, &[401, 401, 201, 404, 401, 401]),
@@ -329,6 +346,7 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{agent}", &world.agent)
         .replace("{scratch_course}", &world.scratch_course)
         .replace("{outsider}", &world.outsider)
+        .replace("{schedule}", &world.schedule)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
         .replace("{track}", "presenter")
         .replace("{index}", "0")

@@ -11,6 +11,7 @@
 use axum::http::StatusCode;
 use lectern_catalog::auth;
 use lectern_catalog::store::NewAccount;
+use lectern_wire::admin::NewSchedule;
 use lectern_wire::api::Role;
 use serde_json::json;
 
@@ -57,6 +58,9 @@ pub struct World {
     pub scratch_course: String,
     /// The outsider's user id (Demo University, not enrolled in LEC101).
     pub outsider: String,
+    /// A weekly LEC101 schedule in Demo Hall that starts in 2031 (so no recording of the
+    /// tests falls into it).
+    pub schedule: String,
 }
 
 /// Builds the neighbours through the store and records the lectures through the API.
@@ -172,6 +176,22 @@ pub async fn build_world(app: &TestApp) -> World {
         .ensure_course(&demo, "LEC999", "Never Taught", "2026 Autumn")
         .await
         .unwrap();
+    let schedule = store
+        .create_schedule(
+            &NewSchedule {
+                course_id: course.clone(),
+                room_id: demo_box.room_id.clone(),
+                title: "Lecture Capture, weekly".into(),
+                first_start: "2031-01-06T09:15:00".parse().unwrap(),
+                timezone: "Europe/Berlin".into(),
+                rrule: "FREQ=WEEKLY;BYDAY=MO".into(),
+                duration_minutes: 90,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id;
     let (outsider, _) = store
         .user_for_login(crate::helpers::OUTSIDER)
         .await
@@ -191,6 +211,7 @@ pub async fn build_world(app: &TestApp) -> World {
         scratch_agent,
         scratch_course,
         outsider: outsider.id,
+        schedule,
     }
 }
 

@@ -46,5 +46,6 @@ mod pg_cluster;
 mod privacy_registry;
 mod raw_chunks;
 mod s3_media;
+mod schedules;
 mod store;
 mod web;

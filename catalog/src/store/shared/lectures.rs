@@ -9,7 +9,8 @@ use crate::store::{Page, StoreError};
 
 const LECTURE_COLUMNS: &str = "l.id, l.course_id, l.room_id, l.title, l.state, l.main_track, \
      l.created_at, l.started_at, l.ended_at, l.error, l.media_version, l.published, \
-     l.available_from, l.available_until, l.planned_start, l.planned_end, l.trim_in, l.trim_out";
+     l.available_from, l.available_until, l.planned_start, l.planned_end, l.trim_in, l.trim_out, \
+     l.schedule_id";
 
 /// Students see a lecture of their course only when it is published and inside its
 /// availability window at `$now`.
@@ -37,6 +38,7 @@ struct RawLecture {
     planned_end: Option<Ts>,
     trim_in: Option<f64>,
     trim_out: Option<f64>,
+    schedule_id: Option<String>,
 }
 
 impl TryFrom<RawLecture> for LectureRow {
@@ -63,6 +65,7 @@ impl TryFrom<RawLecture> for LectureRow {
             main_track: r.main_track,
             error: r.error,
             media_version: r.media_version,
+            schedule_id: r.schedule_id,
         })
     }
 }
@@ -112,8 +115,9 @@ impl Db {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO lectures (id, course_id, room_id, title, state, main_track, created_at, \
-             started_at, planned_start, planned_end, published) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, c.auto_publish FROM courses c WHERE c.id = $2",
+             started_at, planned_start, planned_end, schedule_id, published) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, c.auto_publish FROM courses c \
+             WHERE c.id = $2",
         )
         .bind(l.id)
         .bind(l.course_id)
@@ -125,6 +129,7 @@ impl Db {
         .bind(l.started_at.map(ts))
         .bind(l.planned_start.map(ts))
         .bind(l.planned_end.map(ts))
+        .bind(l.schedule_id)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -11,6 +11,7 @@ mod audit;
 mod courses;
 mod lectures;
 mod rooms;
+mod schedules;
 
 use chrono::{DateTime, Utc};
 

@@ -39,11 +39,19 @@ struct AgentRow {
     last_seen: Option<Ts>,
     state: Option<String>,
     version: Option<String>,
+    health: Option<String>,
 }
 
 impl TryFrom<AgentRow> for AgentInfo {
     type Error = StoreError;
+    /// `online` is false here: whether a box is online depends on the time
+    /// (`Store::agents` decides).
     fn try_from(r: AgentRow) -> Result<AgentInfo, StoreError> {
+        let health = r
+            .health
+            .map(|h| serde_json::from_str(&h))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("health of capture box {}: {e}", r.id)))?;
         Ok(AgentInfo {
             last_seen: read_opt_ts(r.last_seen)?,
             id: r.id,
@@ -51,11 +59,13 @@ impl TryFrom<AgentRow> for AgentInfo {
             room_id: r.room_id,
             state: r.state,
             version: r.version,
+            online: false,
+            health,
         })
     }
 }
 
-const AGENT_COLUMNS: &str = "a.id, a.name, a.room_id, a.last_seen, a.state, a.version";
+const AGENT_COLUMNS: &str = "a.id, a.name, a.room_id, a.last_seen, a.state, a.version, a.health";
 
 impl Db {
     pub(in crate::store) async fn institute(
