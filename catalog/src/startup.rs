@@ -26,7 +26,8 @@ use crate::ops::{self, Metrics};
 use crate::store::{DemoSeed, Store, StoreError};
 
 /// The largest request body the catalog reads (reports and logins are small), but for raw
-/// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`).
+/// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`) and job completions
+/// (`api::jobs::MAX_COMPLETION_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Why the catalog could not start or stopped with an error.
@@ -114,12 +115,14 @@ pub fn app(state: AppState) -> Router {
         }
         None => router.fallback(|| async { ApiError::NotFound }),
     };
-    // Every route reads at most BODY_LIMIT, but the raw chunk upload, which has its own.
+    // Every route reads at most BODY_LIMIT, but the raw chunk upload and a job's completion
+    // (a segment index), which have their own.
     let uploads = Router::new()
         .nest("/api/v1", crate::api::chunks::upload_router())
         .layer(RequestBodyLimitLayer::new(
             lectern_wire::chunks::MAX_CHUNK_BYTES,
-        ));
+        ))
+        .merge(Router::new().nest("/api/v1", crate::api::jobs::complete_router()));
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)

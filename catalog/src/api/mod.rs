@@ -6,6 +6,7 @@ mod agent;
 mod audit_log;
 pub mod chunks;
 mod courses;
+pub mod jobs;
 mod lectures;
 pub mod openapi;
 mod page;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(agent::router())
         .merge(chunks::router())
         .merge(worker::router())
+        .merge(jobs::router())
         .fallback(|| async { ApiError::NotFound })
 }
 

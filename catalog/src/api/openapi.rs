@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{agent, audit_log, chunks, courses, lectures, people, rooms, worker};
+use super::{agent, audit_log, chunks, courses, jobs, lectures, people, rooms, worker};
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
@@ -25,6 +25,7 @@ use super::{agent, audit_log, chunks, courses, lectures, people, rooms, worker};
         audit_log::log,
         agent::start, agent::stop, chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
+        jobs::claim, jobs::heartbeat, jobs::complete, jobs::fail, jobs::lecture_jobs,
     ),
     modifiers(&Authentication),
 )]

@@ -1,5 +1,5 @@
 //! What transcode workers say: they are up, a rendition exists, a segment is stored, a
-//! lecture is finished.
+//! lecture is finished. Their jobs are in [`super::jobs`].
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,6 +22,28 @@ pub(super) fn router() -> Router<AppState> {
         .route("/worker/lectures/{id}/renditions", post(rendition))
         .route("/worker/lectures/{id}/segments", post(segment))
         .route("/worker/lectures/{id}/finish", post(finish))
+}
+
+/// A rendition's names may become parts of storage keys.
+pub(super) fn check_rendition(r: &RenditionReport) -> Result<(), ApiError> {
+    check_name("track", &r.track)?;
+    check_name("rung", &r.rung)
+}
+
+/// A segment's names may become parts of storage keys; it lasts a while; its sequence fits
+/// the databases' integers.
+pub(super) fn check_segment(s: &SegmentReport) -> Result<(), ApiError> {
+    check_name("track", &s.track)?;
+    check_name("rung", &s.rung)?;
+    if !(s.duration.is_finite() && s.duration > 0.0) {
+        return Err(ApiError::BadRequest(
+            "duration must be a positive number of seconds".into(),
+        ));
+    }
+    if i64::try_from(s.sequence).is_err() {
+        return Err(ApiError::BadRequest("sequence is too large".into()));
+    }
+    Ok(())
 }
 
 /// Also the worker's heartbeat: a worker is offered for live sessions while it registered
@@ -94,8 +116,7 @@ async fn rendition(
     Path(id): Path<String>,
     Json(req): Json<RenditionReport>,
 ) -> Result<StatusCode, ApiError> {
-    check_name("track", &req.track)?;
-    check_name("rung", &req.rung)?;
+    check_rendition(&req)?;
     if !state.store.upsert_rendition(&id, &req).await? {
         return Err(ApiError::NotFound);
     }
@@ -114,16 +135,7 @@ async fn segment(
     Path(id): Path<String>,
     Json(req): Json<SegmentReport>,
 ) -> Result<StatusCode, ApiError> {
-    check_name("track", &req.track)?;
-    check_name("rung", &req.rung)?;
-    if !(req.duration.is_finite() && req.duration > 0.0) {
-        return Err(ApiError::BadRequest(
-            "duration must be a positive number of seconds".into(),
-        ));
-    }
-    if i64::try_from(req.sequence).is_err() {
-        return Err(ApiError::BadRequest("sequence is too large".into()));
-    }
+    check_segment(&req)?;
     if !state.store.add_segment(&id, &req).await? {
         return Err(ApiError::NotFound);
     }
