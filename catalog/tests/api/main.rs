@@ -35,6 +35,8 @@ mod config;
 mod cross_site;
 mod fixtures;
 mod helpers;
+mod job_completion;
+mod jobs;
 mod login_throttle;
 mod media;
 mod openapi;
