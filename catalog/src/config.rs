@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::client_addr::TrustedProxies;
 use crate::cross_site::PublicOrigin;
 use crate::login_throttle::LoginThrottleConfig;
-use crate::store::{DatabaseKind, UnsupportedUrl};
+use crate::store::{DatabaseKind, JobPolicy, UnsupportedUrl};
 
 /// The prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "LECTERN_CATALOG_";
@@ -68,6 +68,10 @@ pub struct Config {
     /// sliding window before logins answer 429.
     #[serde(default)]
     pub login_throttle: LoginThrottleConfig,
+    /// `[jobs]`: how long a worker's claim on a job lasts without a heartbeat, and how many
+    /// attempts a job gets.
+    #[serde(default)]
+    pub jobs: JobPolicy,
     /// The reverse proxies whose `X-Forwarded-For` names the client (for login throttling);
     /// empty (the default): the TCP peer is the client and the header is ignored.
     #[serde(default)]
@@ -186,6 +190,10 @@ impl Config {
             .login_throttle
             .validate()
             .map_err(|(key, message)| ConfigError::OutOfRange { key, message })?;
+        config
+            .jobs
+            .validate()
+            .map_err(|(key, message)| ConfigError::OutOfRange { key, message })?;
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {
@@ -300,6 +308,16 @@ mod tests {
         assert_eq!(config.media_token_ttl_seconds, 7200);
         assert!(!config.demo.seed);
         assert_eq!(config.media_key.as_bytes().len(), 32);
+    }
+
+    #[test]
+    fn job_settings_default_and_refuse_out_of_range_values_by_key() {
+        let config = Config::from_toml(&format!("media_key = \"{KEY}\"")).unwrap();
+        assert_eq!(config.jobs, JobPolicy::default());
+        let error = Config::from_toml(&format!("media_key = \"{KEY}\"\n[jobs]\nlease_seconds = 0"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("jobs.lease_seconds"), "{error}");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - capture boxes (bearer token, [`auth::AgentAuth`]) start and stop recordings, send
 //!   heartbeats and fetch their room's schedule (timings expanded by [`recurrence`]);
 //! - transcode workers (bearer token, [`auth::WorkerAuth`]) register and report
-//!   renditions, stored segments and the end of a lecture.
+//!   renditions, stored segments and the end of a lecture, and claim jobs
+//!   ([`store::JobPolicy`]: leases, heartbeats, completion with a segment index, retries).
 //!
 //! Media goes out under `/media` ([`media`]): playlists rendered from the catalog's own rows
 //! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and

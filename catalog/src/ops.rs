@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lectern_packager::StorageKind;
 use lectern_wire::api::{ErrorBody, ErrorDetail, LectureState};
+use lectern_wire::jobs::JobState;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -33,6 +34,8 @@ pub const HTTP_REQUESTS: &str = "lectern_http_requests_total";
 pub const HTTP_DURATION: &str = "lectern_http_request_duration_seconds";
 /// Lectures by state, counted when scraped (gauge).
 pub const LECTURES: &str = "lectern_lectures";
+/// Jobs by state, counted when scraped (gauge).
+pub const JOBS: &str = "lectern_jobs";
 /// Segments workers reported stored (counter).
 pub const SEGMENTS_REPORTED: &str = "lectern_segments_reported_total";
 
@@ -106,21 +109,37 @@ impl Metrics {
         self.with(|| metrics::counter!(SEGMENTS_REPORTED).increment(1));
     }
 
-    /// The Prometheus text exposition, with the lecture gauges set to `lectures` first.
-    pub fn render(&self, lectures: &[(LectureState, u64)]) -> String {
+    /// The Prometheus text exposition, with the lecture and job gauges set to `counts`
+    /// first (a state without a count shows 0).
+    pub fn render(&self, counts: &Counts) -> String {
         self.with(|| {
             for state in ALL_STATES {
-                let count = lectures
-                    .iter()
-                    .find(|(s, _)| *s == state)
-                    .map_or(0, |(_, n)| *n);
-                #[allow(clippy::cast_precision_loss)]
-                metrics::gauge!(LECTURES, "state" => state_label(state)).set(count as f64);
+                let count = count_of(&counts.lectures, state);
+                metrics::gauge!(LECTURES, "state" => state_label(state)).set(count);
+            }
+            for state in JobState::ALL {
+                let count = count_of(&counts.jobs, state);
+                metrics::gauge!(JOBS, "state" => state.as_str()).set(count);
             }
         });
         self.handle.run_upkeep();
         self.handle.render()
     }
+}
+
+/// What the gauges show, counted in the database at each scrape.
+#[derive(Debug, Default)]
+pub struct Counts {
+    pub lectures: Vec<(LectureState, u64)>,
+    pub jobs: Vec<(JobState, u64)>,
+}
+
+#[allow(clippy::cast_precision_loss)] // Gauges are f64; no count comes near 2^53.
+fn count_of<S: PartialEq>(counts: &[(S, u64)], state: S) -> f64 {
+    counts
+        .iter()
+        .find(|(s, _)| *s == state)
+        .map_or(0.0, |(_, n)| *n as f64)
 }
 
 const ALL_STATES: [LectureState; 5] = [
@@ -237,13 +256,20 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
             .insert(WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
         return response;
     }
-    let lectures = match state.store.lecture_counts().await {
+    let counts = match counts(&state).await {
         Ok(counts) => counts,
         Err(e) => return ApiError::Store(e).into_response(),
     };
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(&lectures),
+        state.metrics.render(&counts),
     )
         .into_response()
+}
+
+async fn counts(state: &AppState) -> Result<Counts, crate::store::StoreError> {
+    Ok(Counts {
+        lectures: state.store.lecture_counts().await?,
+        jobs: state.store.job_counts().await?,
+    })
 }

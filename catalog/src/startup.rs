@@ -28,7 +28,8 @@ use crate::ops::{self, Metrics};
 use crate::store::{DemoSeed, Store, StoreError};
 
 /// The largest request body the catalog reads (reports and logins are small), but for raw
-/// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`).
+/// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`) and job completions
+/// (`api::jobs::MAX_COMPLETION_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Why the catalog could not start or stopped with an error.
@@ -120,8 +121,8 @@ pub fn app(state: AppState) -> Router {
         }
         None => router.fallback(|| async { ApiError::NotFound }),
     };
-    // Every route reads at most BODY_LIMIT, but the raw chunk upload and the CSV imports,
-    // which have their own.
+    // Every route reads at most BODY_LIMIT, but the raw chunk upload, the CSV imports and a
+    // job's completion (a segment index), which have their own.
     let uploads = Router::new()
         .nest("/api/v1", crate::api::chunks::upload_router())
         .layer(RequestBodyLimitLayer::new(
@@ -131,7 +132,8 @@ pub fn app(state: AppState) -> Router {
             Router::new()
                 .nest("/api/v1", crate::api::imports::router())
                 .layer(RequestBodyLimitLayer::new(crate::import::MAX_CSV_BYTES)),
-        );
+        )
+        .merge(Router::new().nest("/api/v1", crate::api::jobs::complete_router()));
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)

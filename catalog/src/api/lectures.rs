@@ -30,7 +30,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The lecture, if `user` manages its course; 404 for everyone else.
-async fn managed_lecture(
+pub(super) async fn managed_lecture(
     state: &AppState,
     user: &User,
     lecture_id: &str,

@@ -9,6 +9,7 @@ pub mod chunks;
 mod courses;
 mod extract;
 pub mod imports;
+pub mod jobs;
 mod lectures;
 pub mod openapi;
 mod page;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(agent::router())
         .merge(chunks::router())
         .merge(worker::router())
+        .merge(jobs::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }

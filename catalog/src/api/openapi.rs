@@ -11,8 +11,8 @@ use utoipa::openapi::Ref;
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent, agent_schedule, audit_log, chunks, courses, imports, lectures, people, rooms, schedules,
-    worker,
+    agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people, rooms,
+    schedules, worker,
 };
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
@@ -33,6 +33,7 @@ use super::{
         agent::start, agent::stop, agent::heartbeat, agent_schedule::schedule,
         chunks::list, chunks::upload,
         worker::register, worker::sessions, worker::rendition, worker::segment, worker::finish,
+        jobs::claim, jobs::heartbeat, jobs::complete, jobs::fail, jobs::lecture_jobs,
     ),
     modifiers(&Authentication, &ErrorsAreErrorBodies),
 )]

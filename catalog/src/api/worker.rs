@@ -1,5 +1,5 @@
 //! What transcode workers say: they are up, a rendition exists, a segment is stored, a
-//! lecture is finished.
+//! lecture is finished. Their jobs are in [`super::jobs`].
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -26,6 +26,38 @@ pub(super) fn router() -> Router<AppState> {
         .route("/worker/lectures/{id}/renditions", post(rendition))
         .route("/worker/lectures/{id}/segments", post(segment))
         .route("/worker/lectures/{id}/finish", post(finish))
+}
+
+/// A rendition's names may become parts of storage keys.
+pub(super) fn check_rendition(r: &RenditionReport) -> Result<(), ApiError> {
+    check_name("track", &r.track)?;
+    check_name("rung", &r.rung)
+}
+
+/// A segment's names may become parts of storage keys; it lasts a while; its sequence fits
+/// the databases' integers.
+pub(super) fn check_segment(s: &SegmentReport) -> Result<(), ApiError> {
+    check_name("track", &s.track)?;
+    check_name("rung", &s.rung)?;
+    // Bounded, as the lecture's duration is their sum: a few near f64::MAX overflowed it
+    // (PostgreSQL then fails every read of the lecture; SQLite gives infinity, which JSON
+    // writes as null).
+    if !(s.duration > 0.0 && s.duration <= MAX_SEGMENT_SECONDS) {
+        return Err(ApiError::BadRequest(format!(
+            "duration must be a positive number of seconds, at most {MAX_SEGMENT_SECONDS}"
+        )));
+    }
+    if i64::try_from(s.sequence).is_err() {
+        return Err(ApiError::BadRequest("sequence is too large".into()));
+    }
+    // RFC 3339 years; beyond them PostgreSQL has no timestamp for some (a 500), and SQLite's
+    // text no longer sorts in time order.
+    if !(0..=9999).contains(&s.program_date_time.year()) {
+        return Err(ApiError::BadRequest(
+            "program_date_time must be in the years 0000 to 9999".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Also the worker's heartbeat: a worker is offered for live sessions while it registered
@@ -98,8 +130,7 @@ async fn rendition(
     Path(id): Path<String>,
     extract::Json(req): extract::Json<RenditionReport>,
 ) -> Result<StatusCode, ApiError> {
-    check_name("track", &req.track)?;
-    check_name("rung", &req.rung)?;
+    check_rendition(&req)?;
     if !state.store.upsert_rendition(&id, &req).await? {
         return Err(ApiError::NotFound);
     }
@@ -118,26 +149,7 @@ async fn segment(
     Path(id): Path<String>,
     extract::Json(req): extract::Json<SegmentReport>,
 ) -> Result<StatusCode, ApiError> {
-    check_name("track", &req.track)?;
-    check_name("rung", &req.rung)?;
-    // Bounded, as the lecture's duration is their sum: a few near f64::MAX overflowed it
-    // (PostgreSQL then fails every read of the lecture; SQLite gives infinity, which JSON
-    // writes as null).
-    if !(req.duration > 0.0 && req.duration <= MAX_SEGMENT_SECONDS) {
-        return Err(ApiError::BadRequest(format!(
-            "duration must be a positive number of seconds, at most {MAX_SEGMENT_SECONDS}"
-        )));
-    }
-    if i64::try_from(req.sequence).is_err() {
-        return Err(ApiError::BadRequest("sequence is too large".into()));
-    }
-    // RFC 3339 years; beyond them PostgreSQL has no timestamp for some (a 500), and SQLite's
-    // text no longer sorts in time order.
-    if !(0..=9999).contains(&req.program_date_time.year()) {
-        return Err(ApiError::BadRequest(
-            "program_date_time must be in the years 0000 to 9999".into(),
-        ));
-    }
+    check_segment(&req)?;
     if !state.store.add_segment(&id, &req).await? {
         return Err(ApiError::NotFound);
     }

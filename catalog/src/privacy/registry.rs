@@ -706,12 +706,16 @@ pub static TABLES: &[Table] = &[
             plain("payload", "Its input as JSON (storage keys, settings)."),
             plain("state", "queued, running, done or failed."),
             plain("attempts", "How many times a worker claimed it."),
-            plain("worker_id", "The worker that holds it."),
+            plain("worker_id", "The worker that holds it, or held it last."),
             plain("lease_expires_at", "When the holder's lease runs out."),
             plain("progress", "How far it is, 0 to 1."),
             plain("error", "Why it failed, if it did."),
             plain("created_at", "When it was queued."),
             plain("updated_at", "When it last changed."),
+            plain(
+                "dedupe_key",
+                "Names its input, so the same work queued twice is one job.",
+            ),
         ],
     },
     Table {

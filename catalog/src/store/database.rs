@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{LectureState, Role};
-use lectern_wire::worker::{RenditionReport, SegmentReport};
+use lectern_wire::worker::RenditionReport;
 
 use super::lectures::{Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use super::people::User;
@@ -116,14 +116,6 @@ pub(crate) trait Database {
         track: &str,
         rung: &str,
     ) -> Result<f64, StoreError>;
-    /// Adds a rendition or updates it (by lecture, track and rung), keeping its position.
-    async fn upsert_rendition(
-        &self,
-        lecture_id: &str,
-        r: &RenditionReport,
-    ) -> Result<(), StoreError>;
-    /// Adds a segment; one already there (same lecture, track, rung, sequence) is kept.
-    async fn add_segment(&self, lecture_id: &str, s: &SegmentReport) -> Result<(), StoreError>;
     /// One rendition's segments in sequence order.
     async fn segments(
         &self,

@@ -14,6 +14,8 @@
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
+//! - [`jobs`]: work for transcode workers: queued, claimed under a lease, completed with a
+//!   segment index or failed and retried.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
 //! - [`schedules`]: recurring schedules of courses in rooms, and their occurrences.
@@ -33,6 +35,7 @@ macro_rules! on_backend {
 mod audit;
 mod courses;
 mod database;
+mod jobs;
 mod lectures;
 mod login_attempts;
 mod people;
@@ -46,6 +49,7 @@ mod sqlite;
 
 pub use audit::AuditEvent;
 pub use courses::{CourseAccess, CourseEntry, CourseError};
+pub use jobs::{ClaimedJob, FailOutcome, JobError, JobPolicy, NewJob};
 pub use lectures::{
     Agent, LectureMedia, LectureRow, LectureSettings, LiveWorker, StartError, Worker,
     WORKER_FRESH_FOR,

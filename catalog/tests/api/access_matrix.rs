@@ -7,6 +7,7 @@
 //!   anything the caller may not see answers 404, never 403; nobody crosses institutes;
 //! - capture boxes and workers: a missing or wrong bearer token (a person's cookie, the other
 //!   kind of machine's token) answers 401; a box acts only on its own room's lectures (404);
+//!   a worker acts only on the jobs it holds (another worker's job is 409, like a lost lease);
 //! - media: anything but a valid token for that very lecture answers 404;
 //! - operators: `/healthz` and `/readyz` are public; `/metrics` wants the `metrics_token`.
 
@@ -102,8 +103,9 @@ const MEDIA_NAMES: [&str; 6] = [
 /// One endpoint, called by every caller of its kind, in column order. `path` and `body` may
 /// name `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
 /// `{scratch}`, `{planned}`, `{room}`, `{scratch_room}`, `{agent}`, `{scratch_agent}`,
-/// `{scratch_course}`, `{outsider}`, `{schedule}` (see `fixtures::World`) and `{missing}` (an id nothing
-/// has). Rows that change the world come last; a row that deletes something expects 204
+/// `{scratch_course}`, `{outsider}`, `{schedule}`, `{held_job}`, `{retry_job}` (see
+/// `fixtures::World`) and `{missing}` (an id nothing has). Rows that change the world come
+/// last; a row that deletes something expects 204
 /// from the first caller allowed and 404 from the allowed callers after it.
 struct Row {
     method: Method,
@@ -178,7 +180,7 @@ const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lecte
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
 const TRACKS: &str = r#"{"tracks": ["presenter"]}"#;
 const STOP: &str = r#"{"recorded_seconds": 1.0}"#;
-const HEARTBEAT: &str =
+const AGENT_HEARTBEAT: &str =
     r#"{"state": "idle", "version": "0.1.0", "health": {"disk_free_bytes": 1}}"#;
 const REGISTER: &str = r#"{"srt_host": "127.0.0.1", "srt_ports": [9000, 9009]}"#;
 const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, "height": 360,
@@ -186,6 +188,12 @@ const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, 
 const SEGMENT: &str = r#"{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
     "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}"#;
 const FINISH: &str = "{}";
+const JOB_HEARTBEAT: &str = r#"{"progress": 0.4}"#;
+const COMPLETE: &str = r#"{"renditions": [{"track": "presenter", "rung": "360p", "width": 640,
+    "height": 360, "bandwidth": 800000, "codecs": "avc1.64001e", "frame_rate": 30.0}],
+    "segments": [{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
+    "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}]}"#;
+const FAIL: &str = r#"{"error": "The uploaded recording could not be read."}"#;
 /// A raw chunk's body: the JSON string `"chunk"` is sent as the 7 bytes `"chunk"`.
 const CHUNK: &str = r#""chunk""#;
 const CHUNK_HEADERS: &[(&str, &str)] = &[
@@ -215,6 +223,9 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/lectures/{lecture}/playback", None, People,   &[401, 200, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/lectures/{foreign_lecture}/playback", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
     row(GET, "/api/v1/lectures/{missing}/playback", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/lectures/{lecture}/jobs", None, People,       &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/lectures/{foreign_lecture}/jobs", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(GET, "/api/v1/lectures/{missing}/jobs", None, People,       &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/courses/{course}", None, People,              &[401, 200, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/courses/{foreign_course}", None, People,      &[401, 404, 404, 200, 404, 404, 404, 200]),
     row(GET, "/api/v1/courses/{missing}", None, People,             &[401, 404, 404, 404, 404, 404, 404, 404]),
@@ -276,7 +287,7 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/agent/recordings", Some(TRACKS), Agent,         &[401, 401, 200, 200, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{scratch}/stop", Some(STOP), Agent, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/agent/recordings/{missing}/stop", Some(STOP), Agent, &[401, 401, 404, 404, 401, 401]),
-    row(POST, "/api/v1/agent/heartbeat", Some(HEARTBEAT), Agent,       &[401, 401, 204, 204, 401, 401]),
+    row(POST, "/api/v1/agent/heartbeat", Some(AGENT_HEARTBEAT), Agent,       &[401, 401, 204, 204, 401, 401]),
     row(GET, "/api/v1/agent/schedule", None, Agent,                     &[401, 401, 200, 200, 401, 401]),
     row(GET, "/api/v1/agent/recordings/{scratch}/chunks", None, Agent,  &[401, 401, 200, 404, 401, 401]),
     row(GET, "/api/v1/agent/recordings/{missing}/chunks", None, Agent,  &[401, 401, 404, 404, 401, 401]),
@@ -291,6 +302,15 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/worker/lectures/{missing}/renditions", Some(RENDITION), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/segments", Some(SEGMENT), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/finish", Some(FINISH), Worker, &[401, 401, 404, 404, 401, 401]),
+    // A worker acts only on the jobs it holds: another worker's is 409, like a lost lease.
+    row(POST, "/api/v1/worker/jobs/{held_job}/heartbeat", Some(JOB_HEARTBEAT), Worker, &[401, 401, 204, 409, 401, 401]),
+    row(POST, "/api/v1/worker/jobs/{missing}/heartbeat", Some(JOB_HEARTBEAT), Worker, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/worker/jobs/{held_job}/complete", Some(COMPLETE), Worker, &[401, 401, 204, 409, 401, 401]),
+    row(POST, "/api/v1/worker/jobs/{missing}/complete", Some(COMPLETE), Worker, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/worker/jobs/{retry_job}/fail", Some(FAIL), Worker, &[401, 401, 204, 409, 401, 401]),
+    row(POST, "/api/v1/worker/jobs/{missing}/fail", Some(FAIL), Worker, &[401, 401, 404, 404, 401, 401]),
+    // The failed job is queued again: the worker gets it back, the other finds nothing.
+    row(POST, "/api/v1/worker/jobs/claim", None, Worker,                &[401, 401, 200, 204, 401, 401]),
     // Media                                                          none own  othr expd tamp cook
     row(GET, "/media/{lecture}/master.m3u8", None, Media,            &[404, 200, 404, 404, 404, 404]),
     row(GET, "/media/{lecture}/presenter/720p/index.m3u8", None, Media, &[404, 200, 404, 404, 404, 404]),
@@ -347,6 +367,8 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{scratch_course}", &world.scratch_course)
         .replace("{outsider}", &world.outsider)
         .replace("{schedule}", &world.schedule)
+        .replace("{held_job}", &world.held_job)
+        .replace("{retry_job}", &world.retry_job)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
         .replace("{track}", "presenter")
         .replace("{index}", "0")

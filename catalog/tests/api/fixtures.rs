@@ -7,15 +7,17 @@
 //! - Other College: its own admin, instructor, student, course (OTH100), room, capture box
 //!   and a lecture with a segment.
 //! - A second transcode worker with its own token.
+//! - Two jobs on the scratch lecture, both claimed by the demo worker.
 
 use axum::http::StatusCode;
 use lectern_catalog::auth;
-use lectern_catalog::store::NewAccount;
+use lectern_catalog::store::{JobPolicy, NewAccount, NewJob};
 use lectern_wire::admin::NewSchedule;
 use lectern_wire::api::Role;
+use lectern_wire::jobs::JobKind;
 use serde_json::json;
 
-use crate::helpers::{As, TestApp, AGENT_TOKEN, PASSWORD};
+use crate::helpers::{As, TestApp, AGENT_TOKEN, PASSWORD, WORKER_TOKEN};
 
 /// Teaches LEC202 at Demo University, not LEC101.
 pub const OTHER_INSTRUCTOR: &str = "instructor2@demo.lectern.test";
@@ -61,6 +63,10 @@ pub struct World {
     /// A weekly LEC101 schedule in Demo Hall that starts in 2031 (so no recording of the
     /// tests falls into it).
     pub schedule: String,
+    /// A job of the scratch lecture the demo worker holds (heartbeat, complete).
+    pub held_job: String,
+    /// Another job of the scratch lecture the demo worker holds (fail, then claim again).
+    pub retry_job: String,
 }
 
 /// Builds the neighbours through the store and records the lectures through the API.
@@ -197,7 +203,10 @@ pub async fn build_world(app: &TestApp) -> World {
         .await
         .unwrap()
         .unwrap();
+    let (held_job, retry_job) = claimed_jobs(app, &scratch_lecture).await;
     World {
+        held_job,
+        retry_job,
         course,
         lecture,
         other_course,
@@ -226,4 +235,33 @@ async fn start(app: &TestApp, agent_token: &str) -> String {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     answer.json()["lecture_id"].as_str().unwrap().to_owned()
+}
+
+/// Queues two jobs on `lecture` and lets the demo worker claim both.
+async fn claimed_jobs(app: &TestApp, lecture: &str) -> (String, String) {
+    let store = app.state.store();
+    let worker = store
+        .worker_by_token_hash(&auth::token_hash(WORKER_TOKEN))
+        .await
+        .unwrap()
+        .expect("the demo worker");
+    let now = chrono::Utc::now();
+    for key in ["matrix-1", "matrix-2"] {
+        let job = NewJob {
+            kind: JobKind::Transcode,
+            lecture_id: lecture,
+            payload: &json!({}),
+            dedupe_key: key,
+        };
+        store.enqueue_job(&job, now).await.unwrap().unwrap();
+    }
+    let claim = async || {
+        store
+            .claim_job(&worker.id, &JobPolicy::default(), now)
+            .await
+            .unwrap()
+            .expect("a queued job")
+            .id
+    };
+    (claim().await, claim().await)
 }

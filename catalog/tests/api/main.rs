@@ -37,6 +37,8 @@ mod cross_site;
 mod fixtures;
 mod helpers;
 mod imports;
+mod job_completion;
+mod jobs;
 mod login_throttle;
 mod management;
 mod media;

@@ -12,9 +12,17 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool and its time column type.
+/// What the shared SQL names: this backend's pool, one of its connections (for work done
+/// in a transaction) and its time column type.
 type Db = PostgresDb;
+type Conn = sqlx::PgConnection;
 type Ts = DateTime<Utc>;
+
+/// Locks the row a `SELECT` picks for this transaction, passing over rows another
+/// transaction holds: how catalog replicas claim jobs without handing one out twice.
+const SKIP_LOCKED: &str = "FOR UPDATE SKIP LOCKED";
+/// Locks the rows a `SELECT` reads until the transaction ends.
+const FOR_UPDATE: &str = "FOR UPDATE";
 
 /// A time as bound: `timestamptz` takes it as it is.
 fn ts(t: DateTime<Utc>) -> Ts {

@@ -3,12 +3,12 @@
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{LectureState, Role};
-use lectern_wire::worker::{RenditionReport, SegmentReport};
+use lectern_wire::worker::RenditionReport;
 
 use super::PostgresDb;
 use crate::store::database::{Database, NewUser};
 use crate::store::lectures::{
-    clamp_i64, state_str, Agent, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
+    state_str, Agent, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
 };
 use crate::store::people::{role_str, User, UserRow};
 use crate::store::StoreError;
@@ -313,52 +313,6 @@ impl Database for PostgresDb {
         .fetch_one(&self.pool)
         .await?;
         Ok(sum)
-    }
-
-    async fn upsert_rendition(
-        &self,
-        lecture_id: &str,
-        r: &RenditionReport,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO renditions (lecture_id, track, rung, width, height, bandwidth, codecs, frame_rate) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (lecture_id, track, rung) DO UPDATE SET \
-             width = excluded.width, height = excluded.height, bandwidth = excluded.bandwidth, \
-             codecs = excluded.codecs, frame_rate = excluded.frame_rate",
-        )
-        .bind(lecture_id)
-        .bind(&r.track)
-        .bind(&r.rung)
-        .bind(i64::from(r.width))
-        .bind(i64::from(r.height))
-        .bind(clamp_i64(r.bandwidth))
-        .bind(&r.codecs)
-        .bind(r.frame_rate)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query("UPDATE lectures SET live_open = TRUE WHERE id = $1")
-            .bind(lecture_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    async fn add_segment(&self, lecture_id: &str, s: &SegmentReport) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO segments (lecture_id, track, rung, sequence, duration, program_date_time, discontinuity, bytes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-        )
-        .bind(lecture_id)
-        .bind(&s.track)
-        .bind(&s.rung)
-        .bind(clamp_i64(s.sequence))
-        .bind(s.duration)
-        .bind(s.program_date_time)
-        .bind(s.discontinuity)
-        .bind(clamp_i64(s.bytes))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     async fn segments(

@@ -3,13 +3,17 @@
 //! is checked against SQLite and against PostgreSQL, and the two can never drift apart.
 //!
 //! What differs between the databases is named by the backend and used here: `Db` (the
-//! backend's pool), `Ts` (how a time column is bound and read: RFC 3339 text on SQLite,
-//! `timestamptz` on PostgreSQL) with `ts` and `read_ts`.
+//! backend's pool), `Conn` (one of its connections, for transactions), `Ts` (how a time
+//! column is bound and read: RFC 3339 text on SQLite, `timestamptz` on PostgreSQL) with `ts`
+//! and `read_ts`, and the row locks `SKIP_LOCKED` and `FOR_UPDATE` (empty on SQLite, whose
+//! single writer makes them unnecessary).
 //! Placeholders are `$1`, `$2`… on both; booleans are bound as `bool`.
 
 mod audit;
 mod courses;
+mod jobs;
 mod lectures;
+mod media;
 mod rooms;
 mod schedules;
 

@@ -13,9 +13,17 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool and its time column type.
+/// What the shared SQL names: this backend's pool, one of its connections (for work done
+/// in a transaction) and its time column type.
 type Db = SqliteDb;
+type Conn = sqlx::SqliteConnection;
 type Ts = String;
+
+/// SQLite has no row locks and needs none: one writer at a time, and a statement that
+/// writes holds the database from its first row to its commit.
+const SKIP_LOCKED: &str = "";
+/// See [`SKIP_LOCKED`].
+const FOR_UPDATE: &str = "";
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use lectern_wire::api::LectureState;
