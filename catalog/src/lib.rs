@@ -24,6 +24,7 @@
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
 //! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod client_addr;
@@ -34,6 +35,7 @@ pub mod login_throttle;
 pub mod media;
 pub mod media_token;
 pub mod ops;
+pub mod password_policy;
 pub mod privacy;
 pub mod startup;
 pub mod store;

@@ -13,6 +13,7 @@
 //! data) are made once, here, for both.
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
+//! - [`users`]: accounts as institutes manage them: invitations, activation, sign-up.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
@@ -41,6 +42,7 @@ mod raw_chunks;
 mod rooms;
 mod seed;
 mod sqlite;
+mod users;
 
 pub use audit::AuditEvent;
 pub use courses::{CourseAccess, CourseEntry, CourseError};
@@ -52,6 +54,7 @@ pub use people::User;
 pub use provision::NewAccount;
 pub use rooms::RoomError;
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
+pub use users::{Invitation, UserError, UserQuery};
 
 use lectern_wire::api::LectureState;
 use std::fmt;

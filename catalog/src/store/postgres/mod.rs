@@ -12,8 +12,9 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool and its time column type.
+/// What the shared SQL names: this backend's pool, its sqlx database and its time column type.
 type Db = PostgresDb;
+type Driver = sqlx::Postgres;
 type Ts = DateTime<Utc>;
 
 /// A time as bound: `timestamptz` takes it as it is.

@@ -3,7 +3,8 @@
 //! is checked against SQLite and against PostgreSQL, and the two can never drift apart.
 //!
 //! What differs between the databases is named by the backend and used here: `Db` (the
-//! backend's pool), `Ts` (how a time column is bound and read: RFC 3339 text on SQLite,
+//! backend's pool), `Driver` (its sqlx database, for functions that take a transaction's
+//! connection), `Ts` (how a time column is bound and read: RFC 3339 text on SQLite,
 //! `timestamptz` on PostgreSQL) with `ts` and `read_ts`.
 //! Placeholders are `$1`, `$2`… on both; booleans are bound as `bool`.
 
@@ -11,6 +12,7 @@ mod audit;
 mod courses;
 mod lectures;
 mod rooms;
+mod users;
 
 use chrono::{DateTime, Utc};
 

@@ -13,8 +13,9 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool and its time column type.
+/// What the shared SQL names: this backend's pool, its sqlx database and its time column type.
 type Db = SqliteDb;
+type Driver = sqlx::Sqlite;
 type Ts = String;
 
 use chrono::{DateTime, SecondsFormat, Utc};
