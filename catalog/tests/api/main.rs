@@ -44,4 +44,5 @@ mod privacy_registry;
 mod raw_chunks;
 mod s3_media;
 mod store;
+mod users;
 mod web;
