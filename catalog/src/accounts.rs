@@ -74,8 +74,8 @@ pub fn check_email(email: &str) -> Result<&str, InvalidField> {
     }
 }
 
-/// A new activation link: the token (for the URL, never stored), what the store keeps, and
-/// the URL to pass on.
+/// A new activation link: what the store keeps, and the URL to pass on (the only place the
+/// token is; `Debug` leaves it out).
 #[derive(Clone)]
 pub struct NewLink {
     pub invitation: Invitation,

@@ -91,10 +91,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(String, String), UserError> {
         let institute_id = new_id();
-        if let Some(taken) = on_backend!(self, db => db.user_id_by_email(admin_email))? {
-            tracing::debug!(user = %taken, "email taken");
-            return Err(UserError::EmailTaken(admin_email.to_owned()));
-        }
         let user_id = new_id();
         let account = NewAccount {
             institute_id: &institute_id,
@@ -104,16 +100,25 @@ impl Store {
             password_hash: "",
         };
         let user = new_user(&user_id, &account);
-        on_backend!(self, db => db.create_institute_with_account(&institute_id, name, &user, invitation, now))
-            .map_err(|e| {
-                // The email was free a moment ago: the name is what clashed, most likely.
-                if is_unique_violation(&e) {
-                    UserError::InstituteTaken(name.to_owned())
-                } else {
-                    UserError::Store(e)
-                }
-            })?;
-        Ok((institute_id, user_id))
+        let created = on_backend!(self, db => db.create_institute_with_account(
+            &institute_id,
+            name,
+            &user,
+            invitation,
+            now
+        ));
+        match created {
+            Ok(()) => Ok((institute_id, user_id)),
+            // Nothing was written: tell which of the two unique things clashed.
+            Err(e) if is_unique_violation(&e) => {
+                let email_taken = on_backend!(self, db => db.user_id_by_email(admin_email))?;
+                Err(match email_taken {
+                    Some(_) => UserError::EmailTaken(admin_email.to_owned()),
+                    None => UserError::InstituteTaken(name.to_owned()),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sets a user's name and role.

@@ -191,6 +191,30 @@ async fn a_used_an_expired_and_an_unknown_link_get_one_and_the_same_refusal(db: 
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
 }
 
+async fn of_two_activations_racing_with_one_link_exactly_one_succeeds(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let admin = app.login(ADMIN).await;
+    let (_, token) = invite(&app, &admin, "racer@demo.lectern.test", "Rita Racer").await;
+    let (first, second) = tokio::join!(
+        activate(&app, &token, GOOD),
+        activate(&app, &token, "a different passphrase")
+    );
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    let winner = if first.status == StatusCode::OK {
+        GOOD
+    } else {
+        "a different passphrase"
+    };
+    let login = login_with(&app, "racer@demo.lectern.test", winner).await;
+    assert_eq!(
+        login.status,
+        StatusCode::OK,
+        "the password set is the winner's"
+    );
+}
+
 async fn a_new_link_replaces_the_old_one_and_an_activated_account_gets_none(db: Db) {
     let app = TestApp::spawn(db).await;
     let admin = app.login(ADMIN).await;
@@ -855,6 +879,7 @@ async fn the_operators_command_creates_an_institute_whose_admin_activates_and_in
 on_both_databases!(
     an_invited_person_activates_once_is_signed_in_and_can_log_in_later,
     a_used_an_expired_and_an_unknown_link_get_one_and_the_same_refusal,
+    of_two_activations_racing_with_one_link_exactly_one_succeeds,
     a_new_link_replaces_the_old_one_and_an_activated_account_gets_none,
     weak_passwords_are_refused_saying_why_and_the_link_keeps_working,
     disabling_ends_every_session_at_once_and_enabling_lets_them_log_in_again,
