@@ -56,6 +56,9 @@ pub struct Config {
     /// How long a playback URL stays valid.
     #[serde(default = "default_media_token_ttl")]
     pub media_token_ttl_seconds: u64,
+    /// How long an activation link works, in hours (default 168, a week; 1 to 720).
+    #[serde(default = "default_invitation_ttl_hours")]
+    pub invitation_ttl_hours: u32,
     /// Set when the catalog is reached over HTTPS (directly or behind a proxy): the session
     /// cookie becomes `__Host-lectern_session` with `Secure`.
     #[serde(default)]
@@ -194,6 +197,15 @@ impl Config {
             .jobs
             .validate()
             .map_err(|(key, message)| ConfigError::OutOfRange { key, message })?;
+        if !(1..=MAX_INVITATION_TTL_HOURS).contains(&config.invitation_ttl_hours) {
+            return Err(ConfigError::OutOfRange {
+                key: "invitation_ttl_hours",
+                message: format!(
+                    "must be 1 to {MAX_INVITATION_TTL_HOURS} (30 days), not {}",
+                    config.invitation_ttl_hours
+                ),
+            });
+        }
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {
@@ -208,6 +220,13 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// The longest an activation link may work: a link is a password until it is used.
+const MAX_INVITATION_TTL_HOURS: u32 = 720;
+
+fn default_invitation_ttl_hours() -> u32 {
+    168
 }
 
 fn default_listen() -> SocketAddr {
@@ -306,6 +325,7 @@ mod tests {
         let config = Config::from_toml(&format!("media_key = \"{KEY}\"")).unwrap();
         assert_eq!(config.listen, default_listen());
         assert_eq!(config.media_token_ttl_seconds, 7200);
+        assert_eq!(config.invitation_ttl_hours, 168);
         assert!(!config.demo.seed);
         assert_eq!(config.media_key.as_bytes().len(), 32);
     }
@@ -318,6 +338,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("jobs.lease_seconds"), "{error}");
+    }
+
+    #[test]
+    fn an_invitation_lifetime_out_of_range_names_its_key() {
+        for hours in [0, 721] {
+            let text = format!("media_key = \"{KEY}\"\ninvitation_ttl_hours = {hours}");
+            let message = Config::from_toml(&text).unwrap_err().to_string();
+            assert!(message.contains("invitation_ttl_hours"), "{message}");
+        }
     }
 
     #[test]

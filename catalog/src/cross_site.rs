@@ -46,6 +46,11 @@ impl PublicOrigin {
             })
             .map(PublicOrigin)
     }
+
+    /// The origin as text, `scheme://host[:port]`, for building absolute URLs.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for PublicOrigin {

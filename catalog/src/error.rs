@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use lectern_wire::api::{ErrorBody, ErrorDetail};
 
-use crate::store::StoreError;
+use crate::accounts::InvalidField;
+use crate::password_policy::WeakPassword;
+use crate::store::{StoreError, UserError};
 
 /// Why an API request was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,10 +21,11 @@ pub enum ApiError {
     /// Login with a wrong email or password (401).
     #[error("wrong email or password")]
     InvalidCredentials,
-    /// Too many failed logins for the account or from the address (429, with
+    /// Too many failed logins or sign-ups for the account or from the address (429, with
     /// `Retry-After: retry_after_seconds`).
     #[error(
-        "too many failed login attempts; try again in {retry_after_seconds} s (at {})",
+        "too many failed attempts for this account or from this address; try again in \
+         {retry_after_seconds} s (at {})",
         retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     )]
     TooManyAttempts {
@@ -48,6 +51,16 @@ pub enum ApiError {
     /// The request body is not of the media type the endpoint takes (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// An activation link that is unknown, used or expired (400). One answer for all three:
+    /// it tells a guesser nothing.
+    #[error(
+        "this activation link does not work: it is unknown, was already used or has expired; \
+         ask your institute's admins for a new one"
+    )]
+    InvalidActivationLink,
+    /// A password the policy refuses (422); the message says why (`password_policy`).
+    #[error(transparent)]
+    WeakPassword(#[from] WeakPassword),
     /// The request is understood but the state does not allow it (409).
     #[error("{0}")]
     Conflict(String),
@@ -78,6 +91,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::InvalidActivationLink => (StatusCode::BAD_REQUEST, "invalid_activation_link"),
+            ApiError::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::ChecksumMismatch(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "checksum_mismatch")
@@ -85,6 +100,21 @@ impl ApiError {
             ApiError::Store(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
+        }
+    }
+}
+
+impl From<InvalidField> for ApiError {
+    fn from(e: InvalidField) -> ApiError {
+        ApiError::BadRequest(e.0)
+    }
+}
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> ApiError {
+        match e {
+            UserError::Store(e) => ApiError::Store(e),
+            other => ApiError::Conflict(other.to_string()),
         }
     }
 }

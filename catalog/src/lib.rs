@@ -18,7 +18,12 @@
 //! Guards around people's requests: [`login_throttle`] (429 after repeated failed logins, per
 //! account and per [`client_addr`]) and [`cross_site`] (403 for unsafe cross-site requests).
 //!
-//! Operators get `/healthz`, `/readyz` and a token-guarded Prometheus `/metrics` ([`ops`]).
+//! Operators get `/healthz`, `/readyz` and a token-guarded Prometheus `/metrics` ([`ops`]),
+//! and commands beside serving ([`cli`]): `lectern-catalog institute create` makes an
+//! institute and invites its first admin.
+//!
+//! Accounts are made by institutes ([`accounts`], [`password_policy`]): admins invite people
+//! with single-use activation links; where an institute allows it, people sign up.
 //!
 //! What the catalog keeps about people, why, for how long, and how it is exported and
 //! erased is listed column by column in [`privacy::registry`] (`docs/privacy.md`).
@@ -26,8 +31,10 @@
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
 //! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod cross_site;
@@ -37,6 +44,7 @@ pub mod login_throttle;
 pub mod media;
 pub mod media_token;
 pub mod ops;
+pub mod password_policy;
 pub mod privacy;
 pub mod recurrence;
 pub mod startup;

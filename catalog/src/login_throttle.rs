@@ -15,6 +15,10 @@
 //! at most the limit find room. An unknown email is throttled like a known one, so the
 //! answer never tells who has an account.
 //!
+//! Open sign-up goes through the same [`begin`] with the same keys and limits: a sign-up
+//! that finds the email taken is a failed attempt (it tells that the account exists), one
+//! that makes an account succeeds.
+//!
 //! Keys are SHA-256 of `account:<email>` and `address:<ip>`; an IPv6 client counts by its
 //! /64, the block one subscriber typically gets. Without a known address (an app driven by
 //! `oneshot` with no `ConnectInfo`) only the account limit applies.

@@ -1,8 +1,10 @@
 //! `lectern-catalog`: parses arguments, loads the configuration, sets up logging and runs
-//! the catalog until Ctrl-C or SIGTERM.
+//! the catalog until Ctrl-C or SIGTERM, or runs one operator's command
+//! (`lectern_catalog::cli`) and prints its answer.
 
 use anyhow::Context;
 use clap::Parser;
+use lectern_catalog::cli::{self, Command};
 use lectern_catalog::{run, Config};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
@@ -17,24 +19,40 @@ use tracing_subscriber::EnvFilter;
 prefixed LECTERN_CATALOG_, with __ between nested keys, e.g. LECTERN_CATALOG_LISTEN=127.0.0.1:0, \
 LECTERN_CATALOG_MEDIA_KEY=<64 hex digits>, LECTERN_CATALOG_DEMO__SEED=true. Keys: listen, \
 database_url, storage_dir, web_dir, media_key (required), media_key_id, [previous_media_keys], media_token_ttl_seconds, \
-secure_cookies, metrics_token, public_origin, trusted_proxy, [login_throttle] \
+secure_cookies, metrics_token, public_origin, trusted_proxy, invitation_ttl_hours, [login_throttle] \
 max_failures_per_account, max_failures_per_address, window_seconds, [demo] seed, agent_token, worker_token. Logging: RUST_LOG (default info)."
 )]
 struct Args {
     /// The TOML configuration file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
+    /// Run one command against the configured database instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
+    // A command's logs go to stderr, so its answer alone is on stdout.
+    let default_filter = if args.command.is_some() {
+        "warn"
+    } else {
+        "info,sqlx=warn"
+    };
+    let logs = tracing_subscriber::fmt().with_env_filter(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
+    );
+    if args.command.is_some() {
+        logs.with_writer(std::io::stderr).init();
+    } else {
+        logs.init();
+    }
     let config = Config::load(args.config.as_deref())?;
+    if let Some(command) = args.command {
+        println!("{}", cli::run(command, &config).await?);
+        return Ok(());
+    }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

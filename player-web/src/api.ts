@@ -80,6 +80,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   login: (email: string, password: string) => request<Me>('POST', '/api/v1/auth/login', { email, password }),
+  activate: (token: string, password: string) => request<Me>('POST', '/api/v1/auth/activate', { token, password }),
   logout: () => request<void>('POST', '/api/v1/auth/logout'),
   me: () => request<Me>('GET', '/api/v1/me'),
   courses: () => request<Course[]>('GET', '/api/v1/courses'),

@@ -111,6 +111,65 @@ function showNotAvailable(kind: 'lecture' | 'course') {
 // ---------------------------------------------------------------------------------------------
 // Pages
 
+/**
+ * The page an activation link opens: `/activate#token=…`. The token rides in the fragment,
+ * which the browser never sends to a server; the page posts it with the chosen password.
+ */
+function activatePage() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
+  if (!token) {
+    return show(
+      'Activation link incomplete',
+      h('section', { class: 'panel login' },
+        h('h1', null, 'This activation link is incomplete'),
+        h('p', null, "Open the whole link your institute's admins gave you, or ask them for a new one."),
+      ),
+    );
+  }
+  const error = h('p', { class: 'form-error', id: 'activate-error', role: 'alert', hidden: true });
+  const hint = h('p', { class: 'muted', id: 'password-hint' },
+    'At least 8 characters. A few unrelated words make a good password; a commonly used one is refused.');
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'new-password', required: true, minlength: 8, maxlength: 256, 'aria-describedby': 'password-hint activate-error' });
+  const repeat = h('input', { id: 'repeat', name: 'repeat', type: 'password', autocomplete: 'new-password', required: true, 'aria-describedby': 'activate-error' });
+  const submit = h('button', { type: 'submit', class: 'button' }, 'Set password');
+  const form = h('form', { class: 'panel login' },
+    h('h1', null, 'Set your password'),
+    h('div', { class: 'field' }, h('label', { for: 'password' }, 'New password'), password, hint),
+    h('div', { class: 'field' }, h('label', { for: 'repeat' }, 'Repeat it'), repeat),
+    error,
+    submit,
+  );
+  const fail = (message: string) => {
+    error.textContent = message;
+    error.hidden = false;
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    if (password.value !== repeat.value) {
+      fail('The two passwords differ.');
+      return repeat.focus();
+    }
+    submit.disabled = true;
+    submit.textContent = 'Setting password…';
+    try {
+      me = await api.activate(token, password.value);
+      coursesCache = null;
+      renderSessionNav();
+      navigate('/', true);
+      announce('Your password is set. Welcome to Lectern.');
+    } catch (err) {
+      fail(err instanceof Error ? err.message : 'Setting the password failed.');
+      password.focus();
+    } finally {
+      submit.disabled = false;
+      submit.textContent = 'Set password';
+    }
+  });
+  show('Set your password', form);
+  password.focus();
+}
+
 function loginPage() {
   const params = new URLSearchParams(location.search);
   const next = params.get('next');
@@ -427,6 +486,7 @@ async function route() {
     if (gen !== routeGen) return;
   }
 
+  if (path === '/activate') return activatePage();
   if (path === '/login') {
     if (me) return navigate('/', true);
     return loginPage();

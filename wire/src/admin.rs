@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::api::CourseRole;
+use crate::api::{CourseRole, Role};
 
 /// `GET`/`PATCH /api/v1/institute`: the caller's institute.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,6 +269,64 @@ pub struct RejectedRow {
     /// The line of the file (1 is the header).
     pub line: u64,
     pub reason: String,
+}
+
+/// A person's account as the institute's admins see it (`/api/v1/users`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserInfo {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// A disabled account cannot sign in and has no sessions.
+    pub disabled: bool,
+    /// Whether the person has set a password (followed their activation link or signed up).
+    pub activated: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/users`: invite a person into the admin's institute.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// `PATCH /api/v1/users/{id}`. Disabling ends every session of the person at once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+/// An invited person and their single-use activation link, shown here and never again.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserInvited {
+    pub user: UserInfo,
+    /// `/activate#token=…` (absolute when the catalog knows its public origin). The token is
+    /// in the fragment, which browsers never send to a server, so it stays out of access
+    /// logs and `Referer` headers. Lectern sends no mail: pass the link on to the person.
+    pub activation_url: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for UserInvited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserInvited")
+            .field("user", &self.user)
+            .field("activation_url", &"<hidden>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// One line of the audit log (`GET /api/v1/audit`).

@@ -11,6 +11,46 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /api/v1/auth/activate`: the token of an activation link and the password the person
+/// chooses. The `Debug` output hides both.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActivateRequest {
+    pub token: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for ActivateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivateRequest")
+            .field("token", &"<hidden>")
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
+/// `POST /api/v1/auth/signup`: a student account of an institute with open sign-up. The
+/// `Debug` output hides the password.
+#[derive(Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignupRequest {
+    pub institute_id: String,
+    pub email: String,
+    pub name: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("institute_id", &self.institute_id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &"<hidden>")
+            .finish()
+    }
+}
+
 /// A user's role within their institute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

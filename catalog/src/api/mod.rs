@@ -2,6 +2,7 @@
 //! [`router`]. Handlers are thin: extract (the extractor is the access check), call the
 //! store, audit what admins and staff did, answer.
 
+mod accounts;
 mod agent;
 mod agent_schedule;
 mod audit_log;
@@ -16,6 +17,7 @@ mod page;
 mod people;
 mod rooms;
 mod schedules;
+mod users;
 mod worker;
 
 use axum::routing::get;
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
+        .merge(accounts::router())
+        .merge(users::router())
         .merge(courses::router())
         .merge(lectures::router())
         .merge(rooms::router())
@@ -59,20 +63,7 @@ fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
 
 /// A name or title people type: not blank, at most `max` characters, no control characters.
 fn check_text(what: &str, value: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::BadRequest(format!("{what} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(ApiError::BadRequest(format!(
-            "{what} must be at most {max} characters"
-        )));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "{what} must not contain control characters (tabs, line breaks)"
-        )));
-    }
-    Ok(())
+    Ok(crate::accounts::check_text(what, value, max)?)
 }
 
 /// Records what `actor` did in the audit log.

@@ -11,17 +11,18 @@ use utoipa::openapi::Ref;
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people, rooms,
-    schedules, worker,
+    accounts, agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people,
+    rooms, schedules, users, worker,
 };
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Lectern catalog API", description = "People, courses, lectures and playback; capture boxes and transcode workers. Outsiders get 404, never 403."),
+    info(title = "Lectern catalog API", description = "People, courses, lectures and playback; capture boxes and transcode workers. Outsiders get 404, never 403. Accounts are made by institutes: an admin invites a person (POST /api/v1/users) and passes the activation link on (Lectern sends no mail), or people sign up where the institute allows it."),
     paths(
         people::login, people::logout, people::me, people::courses, people::course_lectures,
-        people::lecture, people::playback,
+        people::lecture, people::playback, accounts::activate, accounts::signup,
+        users::list, users::invite, users::read, users::update, users::delete, users::reinvite,
         courses::create, courses::read, courses::update, courses::delete, courses::enrolments,
         courses::enrol, courses::unenrol,
         lectures::plan, lectures::update, lectures::publish, lectures::unpublish, lectures::remove,

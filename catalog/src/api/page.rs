@@ -1,6 +1,6 @@
 //! Pagination of every listing: `?limit=` (1 to 500, 50 by default) and `?offset=`. The body
 //! stays a JSON array; when more items follow, a `Link: <…>; rel="next"` header names the
-//! next page, as GitHub's API does.
+//! next page, as GitHub's API does, keeping the request's other parameters (filters).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, OriginalUri, Query};
@@ -28,11 +28,13 @@ pub struct PageParams {
     offset: Option<u32>,
 }
 
-/// The page a request asks for, and the path it was asked on (for the `Link` header).
+/// The page a request asks for, and the path and other query parameters it was asked with
+/// (for the `Link` header).
 #[derive(Debug, Clone)]
 pub struct PageQuery {
     pub page: Page,
-    path: String,
+    /// `path?` or `path?other=params&`, ready for `limit=…&offset=…`.
+    base: String,
 }
 
 impl PageQuery {
@@ -51,8 +53,8 @@ impl PageQuery {
         let mut response = Json(items).into_response();
         if more {
             let next = format!(
-                "<{}?limit={}&offset={}>; rel=\"next\"",
-                self.path,
+                "<{}limit={}&offset={}>; rel=\"next\"",
+                self.base,
                 self.page.limit,
                 self.page.offset.saturating_add(self.page.limit)
             );
@@ -82,16 +84,25 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
                 "limit must be 1 to {MAX_LIMIT}, not {limit}"
             )));
         }
-        let path = match parts.extensions.get::<OriginalUri>() {
-            Some(uri) => uri.path().to_owned(),
-            None => parts.uri.path().to_owned(),
-        };
+        let uri = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(&parts.uri, |original| &original.0);
+        let mut base = format!("{}?", uri.path());
+        for pair in uri.query().unwrap_or_default().split('&') {
+            let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+            // A '>' would end the Link header's URI early.
+            if !pair.is_empty() && key != "limit" && key != "offset" && !pair.contains('>') {
+                base.push_str(pair);
+                base.push('&');
+            }
+        }
         Ok(PageQuery {
             page: Page {
                 limit,
                 offset: params.offset.unwrap_or(0),
             },
-            path,
+            base,
         })
     }
 }

@@ -91,7 +91,13 @@ async fn login(
         Utc::now(),
     )
     .await?;
-    let found = state.store.user_for_login(req.email.trim()).await?;
+    // An invited account without a password yet is checked like an unknown email: same
+    // answer, same time.
+    let found = state
+        .store
+        .user_for_login(req.email.trim())
+        .await?
+        .filter(|(_, hash)| !hash.is_empty());
     let hash = found
         .as_ref()
         .map_or_else(|| auth::dummy_hash().to_owned(), |(_, h)| h.clone());
@@ -104,6 +110,15 @@ async fn login(
         return Err(ApiError::InvalidCredentials);
     };
     attempt.succeeded(&state.store).await?;
+    sign_in(&state, jar, user).await
+}
+
+/// Starts a session for `user`: the answer of a login, an activation and a sign-up.
+pub(super) async fn sign_in(
+    state: &AppState,
+    jar: CookieJar,
+    user: User,
+) -> Result<(CookieJar, Json<Me>), ApiError> {
     let token = auth::new_token();
     let now = Utc::now();
     state
@@ -117,7 +132,7 @@ async fn login(
         .await?;
     tracing::info!(user = %user.id, "signed in");
     Ok((
-        jar.add(auth::session_cookie(&state, token)),
+        jar.add(auth::session_cookie(state, token)),
         Json(me_body(user)),
     ))
 }

@@ -264,8 +264,9 @@ impl Retention {
                  at every login attempt"
                 .to_owned(),
             Retention::LifeOfDatabase => "for the life of the database".to_owned(),
-            Retention::UntilInvitationUsed => "until the link is used or a new one replaces \
-                 it; the account's deletion deletes it"
+            Retention::UntilInvitationUsed => "until the link is used, a new one replaces \
+                 it or the account is disabled; an expired link goes when any link is next used; \
+                 the account's deletion deletes it"
                 .to_owned(),
             Retention::Audit => "while the institute uses Lectern, as its accountability \
                  record; a configurable limit is planned (issue 7)"
@@ -369,7 +370,7 @@ pub static TABLES: &[Table] = &[
                 "password_hash",
                 Data::Credential,
                 "argon2id hash of the password, to check it at sign-in; the password itself \
-                 is never stored.",
+                 is never stored. Empty until an invited person activates their account.",
                 Export::Withheld("a hash of the password, of use only to check it"),
                 Erasure::DeleteRow,
             ),
@@ -383,8 +384,8 @@ pub static TABLES: &[Table] = &[
             personal(
                 "disabled",
                 Data::AboutPerson,
-                "Set when the account is disabled (no API yet): refuses the person's sign-in and \
-                 every session of theirs.",
+                "Set when an admin disables the account (PATCH /api/v1/users/{id}): refuses the \
+                 person's sign-in; their sessions and activation links are deleted at once.",
                 Export::Field("disabled"),
                 Erasure::DeleteRow,
             ),
@@ -646,8 +647,8 @@ pub static TABLES: &[Table] = &[
     },
     Table {
         name: "invitations",
-        purpose: "Activation links sent to invited people: one row per link until it is used, \
-                  replaced or expires.",
+        purpose: "Activation links of invited people, which their admin passes on: one row per \
+                  link until it is used, replaced or swept after it expired.",
         subject: Subject::User { column: "user_id" },
         retention: Retention::UntilInvitationUsed,
         export_section: Some("invitations"),

@@ -32,6 +32,19 @@ impl Store {
         on_backend!(self, db => db.insert_audit(&actor.institute_id, Some(&actor.id), &event, &detail, now))
     }
 
+    /// Records `event` in `institute_id`'s log with no person as its actor: something an
+    /// operator did on the command line.
+    #[tracing::instrument(skip(self, event), fields(action = event.action))]
+    pub async fn audit_system(
+        &self,
+        institute_id: &str,
+        event: AuditEvent<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let detail = event.detail.to_string();
+        on_backend!(self, db => db.insert_audit(institute_id, None, &event, &detail, now))
+    }
+
     /// An institute's audit log, newest first.
     pub async fn audit_log(
         &self,

@@ -13,6 +13,7 @@
 //! data) are made once, here, for both.
 //!
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
+//! - [`users`]: accounts as institutes manage them: invitations, activation, sign-up.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
 //! - [`jobs`]: work for transcode workers: queued, claimed under a lease, completed with a
 //!   segment index or failed and retried.
@@ -46,6 +47,7 @@ mod rooms;
 mod schedules;
 mod seed;
 mod sqlite;
+mod users;
 
 pub use audit::AuditEvent;
 pub use courses::{CourseAccess, CourseEntry, CourseError};
@@ -59,6 +61,7 @@ pub use provision::NewAccount;
 pub use rooms::{RoomError, AGENT_ONLINE_WITHIN};
 pub use schedules::{ScheduleError, ScheduledStart, CLASH_HORIZON_DAYS, EARLY_START};
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
+pub use users::{Invitation, UserError, UserQuery};
 
 use lectern_wire::api::LectureState;
 use std::fmt;

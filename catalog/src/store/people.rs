@@ -52,7 +52,7 @@ pub(super) fn role_str(role: Role) -> &'static str {
     }
 }
 
-fn parse_role(text: &str) -> Result<Role, StoreError> {
+pub(super) fn parse_role(text: &str) -> Result<Role, StoreError> {
     match text {
         "admin" => Ok(Role::Admin),
         "instructor" => Ok(Role::Instructor),

@@ -104,9 +104,11 @@ const MEDIA_NAMES: [&str; 6] = [
 /// name `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
 /// `{scratch}`, `{planned}`, `{room}`, `{scratch_room}`, `{agent}`, `{scratch_agent}`,
 /// `{scratch_course}`, `{outsider}`, `{schedule}`, `{held_job}`, `{retry_job}` (see
-/// `fixtures::World`) and `{missing}` (an id nothing has). Rows that change the world come
-/// last; a row that deletes something expects 204
-/// from the first caller allowed and 404 from the allowed callers after it.
+/// `fixtures::World`), `{member}` (the outsider's id where a path wants `{id}`),
+/// `{foreign_member}` (the foreign student), `{invited}`, `{institute}`,
+/// `{foreign_institute}` and `{missing}` (an id nothing has). Rows that change the world
+/// come last; a row that deletes something expects 204 from the first caller allowed and
+/// 404 from the allowed callers after it.
 struct Row {
     method: Method,
     path: &'static str,
@@ -175,6 +177,15 @@ const NEW_SCHEDULE: &str = r#"{"course_id": "{course}", "room_id": "{scratch_roo
     "title": "Matrix lecture", "first_start": "2031-01-07T10:00:00", "timezone": "Europe/Berlin",
     "rrule": "FREQ=WEEKLY;COUNT=10", "duration_minutes": 90}"#;
 const SCHEDULE_PATCH: &str = r#"{"title": "Lecture Capture, Mondays"}"#;
+const NEW_USER: &str =
+    r#"{"email": "matrix@demo.lectern.test", "name": "Max Matrix", "role": "student"}"#;
+const OUTSIDER_PATCH: &str = r#"{"name": "Olle Outsider"}"#;
+const FOREIGN_STUDENT_PATCH: &str = r#"{"name": "Oona Student"}"#;
+const ACTIVATE: &str = r#"{"token": "not-a-token", "password": "zebra lantern quietly"}"#;
+const SIGNUP_CLOSED: &str = r#"{"institute_id": "{institute}", "email": "signup@demo.lectern.test",
+    "name": "Sid Signup", "password": "zebra lantern quietly"}"#;
+const SIGNUP_OPEN: &str = r#"{"institute_id": "{foreign_institute}", "email": "signup@other.lectern.test",
+    "name": "Sid Signup", "password": "zebra lantern quietly"}"#;
 
 const LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "lectern-demo"}"#;
 const BAD_LOGIN: &str = r#"{"email": "student@demo.lectern.test", "password": "not-it"}"#;
@@ -246,6 +257,10 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/courses/{missing}/schedules", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/schedules/{schedule}", None, People,          &[401, 404, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/schedules/{missing}", None, People,           &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/users", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
+    row(GET, "/api/v1/users/{member}", None, People,                &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(GET, "/api/v1/users/{foreign_member}", None, People,        &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(GET, "/api/v1/users/{missing}", None, People,               &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
@@ -266,6 +281,17 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/lectures/{missing}/publish", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(DELETE, "/api/v1/lectures/{scratch}", None, People,         &[401, 404, 404, 404, 409, 404, 409, 404]),
     row(DELETE, "/api/v1/lectures/{planned}", None, People,         &[401, 404, 404, 404, 204, 404, 404, 404]),
+    // Accounts (sign-up before the institute row below closes it again)
+    row(POST, "/api/v1/auth/activate", Some(ACTIVATE), People,      &[400, 400, 400, 400, 400, 400, 400, 400]),
+    row(POST, "/api/v1/auth/signup", Some(SIGNUP_CLOSED), People,   &[404, 404, 404, 404, 404, 404, 404, 404]),
+    row(POST, "/api/v1/auth/signup", Some(SIGNUP_OPEN), People,     &[201, 409, 409, 409, 409, 409, 409, 409]),
+    row(POST, "/api/v1/users", Some(NEW_USER), People,              &[401, 404, 404, 404, 404, 404, 201, 409]),
+    row(PATCH, "/api/v1/users/{member}", Some(OUTSIDER_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(PATCH, "/api/v1/users/{foreign_member}", Some(FOREIGN_STUDENT_PATCH), People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(POST, "/api/v1/users/{invited}/invitation", None, People,   &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(POST, "/api/v1/users/{member}/invitation", None, People,    &[401, 404, 404, 404, 404, 404, 409, 404]),
+    row(DELETE, "/api/v1/users/{member}", None, People,             &[401, 404, 404, 404, 404, 404, 409, 404]),
+    row(DELETE, "/api/v1/users/{invited}", None, People,            &[401, 404, 404, 404, 404, 404, 204, 404]),
     row(PATCH, "/api/v1/institute", Some(INSTITUTE_PATCH), People,  &[401, 404, 404, 404, 404, 404, 200, 200]),
     row(POST, "/api/v1/rooms", Some(NEW_ROOM), People,              &[401, 404, 404, 404, 404, 404, 201, 201]),
     row(PATCH, "/api/v1/rooms/{scratch_room}", Some(ROOM_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
@@ -369,6 +395,11 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{schedule}", &world.schedule)
         .replace("{held_job}", &world.held_job)
         .replace("{retry_job}", &world.retry_job)
+        .replace("{member}", &world.outsider)
+        .replace("{foreign_member}", &world.foreign_student)
+        .replace("{invited}", &world.invited)
+        .replace("{foreign_institute}", &world.foreign_institute)
+        .replace("{institute}", &world.institute)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
         .replace("{track}", "presenter")
         .replace("{index}", "0")

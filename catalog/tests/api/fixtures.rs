@@ -3,15 +3,15 @@
 //!
 //! - Demo University (the demo seed): LEC101 with its instructor, an enrolled student, a
 //!   student who is not enrolled and the admin; plus LEC202, taught by a second instructor
-//!   who has nothing to do with LEC101.
-//! - Other College: its own admin, instructor, student, course (OTH100), room, capture box
-//!   and a lecture with a segment.
+//!   who has nothing to do with LEC101, and a student invited who never activated.
+//! - Other College, open for sign-up: its own admin, instructor, student, course (OTH100),
+//!   room, capture box and a lecture with a segment.
 //! - A second transcode worker with its own token.
 //! - Two jobs on the scratch lecture, both claimed by the demo worker.
 
 use axum::http::StatusCode;
 use lectern_catalog::auth;
-use lectern_catalog::store::{JobPolicy, NewAccount, NewJob};
+use lectern_catalog::store::{Invitation, JobPolicy, NewAccount, NewJob};
 use lectern_wire::admin::NewSchedule;
 use lectern_wire::api::Role;
 use lectern_wire::jobs::JobKind;
@@ -67,7 +67,18 @@ pub struct World {
     pub held_job: String,
     /// Another job of the scratch lecture the demo worker holds (fail, then claim again).
     pub retry_job: String,
+    /// The foreign student's user id (Other College).
+    pub foreign_student: String,
+    /// A Demo University account invited and never activated (new links, withdrawal).
+    pub invited: String,
+    /// Demo University's id (sign-up closed).
+    pub institute: String,
+    /// Other College's id (sign-up open).
+    pub foreign_institute: String,
 }
+
+/// The invited account's email.
+pub const INVITED: &str = "invited@demo.lectern.test";
 
 /// Builds the neighbours through the store and records the lectures through the API.
 pub async fn build_world(app: &TestApp) -> World {
@@ -113,6 +124,7 @@ pub async fn build_world(app: &TestApp) -> World {
         .ensure_user(&account(&other, FOREIGN_ADMIN, "Olga Admin", Role::Admin))
         .await
         .unwrap();
+    let mut foreign_student = String::new();
     for (email, name, role) in [
         (FOREIGN_INSTRUCTOR, "Otto Instructor", Role::Instructor),
         (FOREIGN_STUDENT, "Oona Student", Role::Student),
@@ -122,7 +134,29 @@ pub async fn build_world(app: &TestApp) -> World {
             .await
             .unwrap();
         store.enrol(&foreign_course, &id, role).await.unwrap();
+        foreign_student = id;
     }
+    let mut institute = store.institute(&other).await.unwrap().unwrap();
+    institute.open_signup = true;
+    store.update_institute(&institute).await.unwrap();
+    let invitation = Invitation {
+        token_hash: auth::token_hash("fixture-invitation-token"),
+        expires_at: chrono::Utc::now() + chrono::Duration::days(1),
+    };
+    let invited = store
+        .create_account(
+            &NewAccount {
+                institute_id: &demo,
+                email: INVITED,
+                name: "Ivy Invited",
+                role: Role::Student,
+                password_hash: "",
+            },
+            Some(&invitation),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
     let room = store
         .ensure_room(&other, "Other Hall", &foreign_course)
         .await
@@ -221,6 +255,10 @@ pub async fn build_world(app: &TestApp) -> World {
         scratch_course,
         outsider: outsider.id,
         schedule,
+        foreign_student,
+        invited,
+        institute: demo,
+        foreign_institute: other,
     }
 }
 

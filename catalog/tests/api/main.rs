@@ -50,4 +50,5 @@ mod raw_chunks;
 mod s3_media;
 mod schedules;
 mod store;
+mod users;
 mod web;

@@ -12,10 +12,11 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool, one of its connections (for work done
-/// in a transaction) and its time column type.
+/// What the shared SQL names: this backend's pool, its sqlx database and one of its
+/// connections (for work done in a transaction), and its time column type.
 type Db = PostgresDb;
-type Conn = sqlx::PgConnection;
+type Driver = sqlx::Postgres;
+type Conn = <Driver as sqlx::Database>::Connection;
 type Ts = DateTime<Utc>;
 
 /// Locks the row a `SELECT` picks for this transaction, passing over rows another

@@ -3,10 +3,11 @@
 //! is checked against SQLite and against PostgreSQL, and the two can never drift apart.
 //!
 //! What differs between the databases is named by the backend and used here: `Db` (the
-//! backend's pool), `Conn` (one of its connections, for transactions), `Ts` (how a time
-//! column is bound and read: RFC 3339 text on SQLite, `timestamptz` on PostgreSQL) with `ts`
-//! and `read_ts`, and the row locks `SKIP_LOCKED` and `FOR_UPDATE` (empty on SQLite, whose
-//! single writer makes them unnecessary).
+//! backend's pool), `Driver` (its sqlx database) and `Conn` (one of its connections), for
+//! work done in a transaction, `Ts` (how a time column is bound and read: RFC 3339 text on
+//! SQLite, `timestamptz` on PostgreSQL) with `ts` and `read_ts`, and the row locks
+//! `SKIP_LOCKED` and `FOR_UPDATE` (empty on SQLite, whose single writer makes them
+//! unnecessary).
 //! Placeholders are `$1`, `$2`… on both; booleans are bound as `bool`.
 
 mod audit;
@@ -16,6 +17,7 @@ mod lectures;
 mod media;
 mod rooms;
 mod schedules;
+mod users;
 
 use chrono::{DateTime, Utc};
 

@@ -13,10 +13,11 @@ mod raw_chunks;
 #[allow(clippy::duplicate_mod)] // Once per backend, on purpose: that is the point.
 mod shared;
 
-/// What the shared SQL names: this backend's pool, one of its connections (for work done
-/// in a transaction) and its time column type.
+/// What the shared SQL names: this backend's pool, its sqlx database and one of its
+/// connections (for work done in a transaction), and its time column type.
 type Db = SqliteDb;
-type Conn = sqlx::SqliteConnection;
+type Driver = sqlx::Sqlite;
+type Conn = <Driver as sqlx::Database>::Connection;
 type Ts = String;
 
 /// SQLite has no row locks and needs none: one writer at a time, and a statement that
