@@ -656,10 +656,24 @@ async fn bad_input_never_gives_a_5xx_or_a_body_that_is_not_the_error_body(db: Db
     .await;
     reads_still_work(&app, &lecture, &student).await;
 
-    // CSV imports (`POST /api/v1/imports/…`): fuzz each here, with a fresh admin session
-    // (the logout cases above end the first one):
-    // check_bytes_endpoint(&app, Method::POST, "/api/v1/imports/<kind>",
-    //     Caller::Cookie(app.login(ADMIN).await), "text/csv", VALID_CSV, &[]).await;
+    // The CSV imports, with a fresh admin session (the logout cases above end the first
+    // one): bad files and bad rows are reported, never a 5xx.
+    let imports: [(&str, &[u8]); 2] = [
+        (
+            "courses",
+            b"code,title,term,auto_publish\nLEC101,Introduction to Lecture Capture,2026 Autumn,true\n",
+        ),
+        (
+            "enrolments",
+            b"course_code,term,email,role,name\nLEC101,2026 Autumn,new@demo.lectern.test,student,Nia New\n",
+        ),
+    ];
+    for (kind, valid) in imports {
+        let admin = Caller::Cookie(app.login(ADMIN).await);
+        let path = format!("/api/v1/imports/{kind}");
+        check_bytes_endpoint(&app, Method::POST, &path, admin, "text/csv", valid, &[]).await;
+        reads_still_work(&app, &lecture, &student).await;
+    }
 
     let paths = [
         (
