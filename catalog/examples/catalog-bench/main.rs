@@ -150,6 +150,8 @@ async fn main() -> anyhow::Result<()> {
         args.courses > 0 && args.lectures >= args.courses && args.enrolments >= 2 * args.courses,
         "the catalog needs courses, a lecture per course and students in them"
     );
+    // Other work on the machine skews every figure: the report says how busy it was.
+    let load_before = load_average();
     let shape = Shape::generate(&sizes, args.seed);
     let password_hash = tokio::task::spawn_blocking(|| hash_password(PASSWORD)).await??;
     let load = Load {
@@ -177,6 +179,10 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, usize::from),
     );
     let notes = [
+        format!(
+            "load average (1 min) before the run {load_before}, after it {}",
+            load_average()
+        ),
         format!(
             "latency: {} requests per endpoint, one at a time, each by a random one of {} \
              logged-in students, every answer checked",
@@ -284,4 +290,12 @@ fn work_dir(args: &Args) -> anyhow::Result<tempfile::TempDir> {
         }
         None => builder.tempdir()?,
     })
+}
+
+/// The 1-minute load average, as /proc/loadavg gives it ("?" where there is none).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
 }
