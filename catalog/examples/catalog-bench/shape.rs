@@ -137,10 +137,11 @@ impl Shape {
                 enrolments.extend(pair.iter().map(|&course| Enrolment { course, user }));
             }
         }
-        let mut institute = 0;
+        let mut next_institute = 0;
         while enrolments.len() < sizes.enrolments && sizes.courses > 0 {
+            let institute = next_institute;
+            next_institute = (next_institute + 1) % institutes;
             let list = &by_institute[institute];
-            institute = (institute + 1) % institutes;
             let wanted = rng.gen_range(5..=10).min(list.len());
             let count = wanted.min(sizes.enrolments - enrolments.len());
             if count == 0 {
@@ -149,7 +150,7 @@ impl Shape {
             let user = users.len() as u32;
             users.push(User {
                 id: uuid(&mut rng),
-                institute: courses[list[0] as usize].institute,
+                institute,
                 email: format!("student{user}@bench.lectern.test"),
                 role: Role::Student,
             });
