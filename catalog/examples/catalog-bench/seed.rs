@@ -167,6 +167,9 @@ pub async fn seed(url: &str, shape: &Shape, password_hash: &str) -> anyhow::Resu
             Value::Int(3_000_000),
             text("avc1.64001f,mp4a.40.2"),
             Value::Real(30.0),
+            // The totals the catalog keeps beside each rendition as segments are reported.
+            Value::Int(i64::from(l.segments)),
+            Value::Real(f64::from(l.segments) * SEGMENT_SECONDS),
         ]
     });
     let columns = [
@@ -178,6 +181,8 @@ pub async fn seed(url: &str, shape: &Shape, password_hash: &str) -> anyhow::Resu
         "bandwidth",
         "codecs",
         "frame_rate",
+        "segment_count",
+        "duration_seconds",
     ];
     bulk.insert("renditions", &columns, renditions, &progress)
         .await?;

@@ -198,11 +198,12 @@ async fn course_lectures(
         .store
         .course_lectures(&course, Utc::now(), page.probe())
         .await?;
-    let mut lectures = Vec::with_capacity(rows.len());
-    for row in rows {
-        let media = state.store.lecture_media(&row).await?;
-        lectures.push(lecture_body(row, &media));
-    }
+    let media = state.store.lectures_media(&rows).await?;
+    let lectures: Vec<api::Lecture> = rows
+        .into_iter()
+        .zip(&media)
+        .map(|(row, media)| lecture_body(row, media))
+        .collect();
     Ok(page.answer(lectures))
 }
 

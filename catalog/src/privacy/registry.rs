@@ -601,6 +601,8 @@ pub static TABLES: &[Table] = &[
             plain("bandwidth", "Peak bits per second."),
             plain("codecs", "RFC 6381 codec string."),
             plain("frame_rate", "Frames per second."),
+            plain("segment_count", "How many segments it holds (kept with each report)."),
+            plain("duration_seconds", "Seconds of media it holds (kept with each report)."),
             Column {
                 only_on: Some(DatabaseKind::Postgres),
                 ..plain(

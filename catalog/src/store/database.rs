@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{LectureState, Role};
-use lectern_wire::worker::RenditionReport;
 
 use super::lectures::{Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use super::people::User;
@@ -104,18 +103,6 @@ pub(crate) trait Database {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
-    /// The renditions that hold at least one segment, in the order first reported.
-    async fn playable_renditions(
-        &self,
-        lecture_id: &str,
-    ) -> Result<Vec<RenditionReport>, StoreError>;
-    /// The summed segment durations of one rendition (0 without segments).
-    async fn rendition_duration(
-        &self,
-        lecture_id: &str,
-        track: &str,
-        rung: &str,
-    ) -> Result<f64, StoreError>;
     /// One rendition's segments in sequence order.
     async fn segments(
         &self,

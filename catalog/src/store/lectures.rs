@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::LectureState;
 use lectern_wire::worker::{RenditionReport, SegmentReport};
+use std::collections::HashMap;
 
 use super::courses::CourseEntry;
 use super::database::Database;
@@ -267,6 +268,27 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
+/// A lecture's media from its playable renditions (in the order first reported) and their
+/// durations: the main track is the lecture's first track when it has media, else the first
+/// reported; its highest rung measures the lecture.
+fn media_of(lecture: &LectureRow, renditions: Vec<(RenditionReport, f64)>) -> LectureMedia {
+    let main_track = lecture
+        .main_track
+        .clone()
+        .filter(|t| renditions.iter().any(|(r, _)| &r.track == t))
+        .or_else(|| renditions.first().map(|(r, _)| r.track.clone()));
+    let duration_seconds = renditions
+        .iter()
+        .filter(|(r, _)| Some(&r.track) == main_track.as_ref())
+        .max_by_key(|(r, _)| (r.height, r.bandwidth))
+        .map_or(0.0, |(_, duration)| *duration);
+    LectureMedia {
+        renditions: renditions.into_iter().map(|(r, _)| r).collect(),
+        main_track,
+        duration_seconds,
+    }
+}
+
 impl Store {
     /// The capture box with this token hash.
     pub async fn agent_by_token_hash(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
@@ -511,27 +533,28 @@ impl Store {
 
     /// What `lecture` has to play and how long its main track is.
     pub async fn lecture_media(&self, lecture: &LectureRow) -> Result<LectureMedia, StoreError> {
-        let renditions = on_backend!(self, db => db.playable_renditions(&lecture.id))?;
-        let main_track = lecture
-            .main_track
-            .clone()
-            .filter(|t| renditions.iter().any(|r| &r.track == t))
-            .or_else(|| renditions.first().map(|r| r.track.clone()));
-        let top = renditions
+        let mut media = self.lectures_media(std::slice::from_ref(lecture)).await?;
+        Ok(media.pop().unwrap_or_default())
+    }
+
+    /// [`Store::lecture_media`] of each of `lectures`, in their order, in one query.
+    pub async fn lectures_media(
+        &self,
+        lectures: &[LectureRow],
+    ) -> Result<Vec<LectureMedia>, StoreError> {
+        let ids: Vec<&str> = lectures.iter().map(|l| l.id.as_str()).collect();
+        let rows = on_backend!(self, db => db.playable_renditions(&ids))?;
+        let mut by_lecture: HashMap<String, Vec<(RenditionReport, f64)>> = HashMap::new();
+        for (lecture_id, rendition, duration) in rows {
+            by_lecture
+                .entry(lecture_id)
+                .or_default()
+                .push((rendition, duration));
+        }
+        Ok(lectures
             .iter()
-            .filter(|r| Some(&r.track) == main_track.as_ref())
-            .max_by_key(|r| (r.height, r.bandwidth));
-        let duration_seconds = match top {
-            Some(r) => {
-                on_backend!(self, db => db.rendition_duration(&lecture.id, &r.track, &r.rung))?
-            }
-            None => 0.0,
-        };
-        Ok(LectureMedia {
-            renditions,
-            main_track,
-            duration_seconds,
-        })
+            .map(|l| media_of(l, by_lecture.remove(&l.id).unwrap_or_default()))
+            .collect())
     }
 
     /// Adds or updates a rendition (by track and rung). False when the lecture is unknown.

@@ -17,6 +17,8 @@ mod shared;
 type Db = PostgresDb;
 type Driver = sqlx::Postgres;
 type Conn = <Driver as sqlx::Database>::Connection;
+/// The order renditions were first reported in: the identity column `position`.
+const RENDITION_ORDER: &str = "r.position";
 type Ts = DateTime<Utc>;
 
 /// Locks the row a `SELECT` picks for this transaction, passing over rows another

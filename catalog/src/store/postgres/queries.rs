@@ -3,12 +3,11 @@
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{LectureState, Role};
-use lectern_wire::worker::RenditionReport;
 
 use super::PostgresDb;
 use crate::store::database::{Database, NewUser};
 use crate::store::lectures::{
-    state_str, Agent, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
+    state_str, Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker,
 };
 use crate::store::people::{role_str, User, UserRow};
 use crate::store::StoreError;
@@ -279,40 +278,6 @@ impl Database for PostgresDb {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn playable_renditions(
-        &self,
-        lecture_id: &str,
-    ) -> Result<Vec<RenditionReport>, StoreError> {
-        let rows: Vec<RawRendition> = sqlx::query_as(
-            "SELECT r.track, r.rung, r.width, r.height, r.bandwidth, r.codecs, r.frame_rate \
-             FROM renditions r WHERE r.lecture_id = $1 AND EXISTS (SELECT 1 FROM segments s \
-             WHERE s.lecture_id = r.lecture_id AND s.track = r.track AND s.rung = r.rung) \
-             ORDER BY r.position",
-        )
-        .bind(lecture_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    async fn rendition_duration(
-        &self,
-        lecture_id: &str,
-        track: &str,
-        rung: &str,
-    ) -> Result<f64, StoreError> {
-        let (sum,): (f64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(duration), 0)::float8 FROM segments \
-             WHERE lecture_id = $1 AND track = $2 AND rung = $3",
-        )
-        .bind(lecture_id)
-        .bind(track)
-        .bind(rung)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(sum)
     }
 
     async fn segments(

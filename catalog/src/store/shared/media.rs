@@ -5,8 +5,8 @@
 
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 
-use super::super::{ts, Conn, Db};
-use crate::store::lectures::clamp_i64;
+use super::super::{ts, Conn, Db, RENDITION_ORDER};
+use crate::store::lectures::{clamp_i64, RawRendition};
 use crate::store::StoreError;
 
 /// Rows per multi-row segment insert: 8 values each, well under both databases' limit on
@@ -33,6 +33,31 @@ pub(in crate::store) async fn record_rendition(
     .bind(clamp_i64(r.bandwidth))
     .bind(&r.codecs)
     .bind(r.frame_rate)
+    .execute(&mut *conn)
+    .await?;
+    // Segments may have come first (a job's index lists both in any order).
+    refresh_totals(conn, lecture_id, &r.track, &r.rung).await
+}
+
+/// Recounts what a rendition holds (`segment_count`, `duration_seconds`) from its segments:
+/// a recount, not an increment, so a repeated report cannot count twice.
+async fn refresh_totals(
+    conn: &mut Conn,
+    lecture_id: &str,
+    track: &str,
+    rung: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE renditions SET \
+         segment_count = (SELECT COUNT(*) FROM segments s WHERE s.lecture_id = $1 \
+             AND s.track = $2 AND s.rung = $3), \
+         duration_seconds = (SELECT COALESCE(SUM(s.duration), 0.0) FROM segments s \
+             WHERE s.lecture_id = $1 AND s.track = $2 AND s.rung = $3) \
+         WHERE lecture_id = $1 AND track = $2 AND rung = $3",
+    )
+    .bind(lecture_id)
+    .bind(track)
+    .bind(rung)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -63,10 +88,54 @@ pub(in crate::store) async fn record_segments(
         insert.push(" ON CONFLICT DO NOTHING");
         insert.build().execute(&mut *conn).await?;
     }
+    let mut renditions: Vec<(&str, &str)> = segments
+        .iter()
+        .map(|s| (s.track.as_str(), s.rung.as_str()))
+        .collect();
+    renditions.sort_unstable();
+    renditions.dedup();
+    for (track, rung) in renditions {
+        refresh_totals(conn, lecture_id, track, rung).await?;
+    }
     Ok(())
 }
 
+/// A rendition with segments, as listed for a page of lectures.
+#[derive(sqlx::FromRow)]
+struct PlayableRow {
+    lecture_id: String,
+    #[sqlx(flatten)]
+    rendition: RawRendition,
+    duration_seconds: f64,
+}
+
 impl Db {
+    /// The renditions holding at least one segment of each of `lecture_ids`, in the order
+    /// first reported, with their summed durations: one query for a whole page of lectures.
+    pub(in crate::store) async fn playable_renditions(
+        &self,
+        lecture_ids: &[&str],
+    ) -> Result<Vec<(String, RenditionReport, f64)>, StoreError> {
+        if lecture_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT r.lecture_id, r.track, r.rung, r.width, r.height, r.bandwidth, r.codecs, \
+             r.frame_rate, r.duration_seconds FROM renditions r WHERE r.segment_count > 0 \
+             AND r.lecture_id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for id in lecture_ids {
+            ids.push_bind(*id);
+        }
+        query.push(format!(") ORDER BY r.lecture_id, {RENDITION_ORDER}"));
+        let rows: Vec<PlayableRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.lecture_id, r.rendition.into(), r.duration_seconds))
+            .collect())
+    }
+
     /// A live session announces a rendition: recorded, and the lecture marked as received
     /// live right now (`live_open`).
     pub(in crate::store) async fn upsert_rendition(

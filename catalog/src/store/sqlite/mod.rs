@@ -18,6 +18,8 @@ mod shared;
 type Db = SqliteDb;
 type Driver = sqlx::Sqlite;
 type Conn = <Driver as sqlx::Database>::Connection;
+/// The order renditions were first reported in: SQLite's rowid.
+const RENDITION_ORDER: &str = "r.rowid";
 type Ts = String;
 
 /// SQLite has no row locks and needs none: one writer at a time, and a statement that

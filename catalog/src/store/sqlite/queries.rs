@@ -3,13 +3,10 @@
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::{LectureState, Role};
-use lectern_wire::worker::RenditionReport;
 
 use super::{parse_ts, state_text, ts, SqliteDb};
 use crate::store::database::{Database, NewUser};
-use crate::store::lectures::{
-    Agent, LiveAssignment, LiveSessionRow, LiveWorker, RawRendition, Worker,
-};
+use crate::store::lectures::{Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use crate::store::people::{role_str, User, UserRow};
 use crate::store::StoreError;
 
@@ -279,40 +276,6 @@ impl Database for SqliteDb {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn playable_renditions(
-        &self,
-        lecture_id: &str,
-    ) -> Result<Vec<RenditionReport>, StoreError> {
-        let rows: Vec<RawRendition> = sqlx::query_as(
-            "SELECT r.track, r.rung, r.width, r.height, r.bandwidth, r.codecs, r.frame_rate \
-             FROM renditions r WHERE r.lecture_id = ?1 AND EXISTS (SELECT 1 FROM segments s \
-             WHERE s.lecture_id = r.lecture_id AND s.track = r.track AND s.rung = r.rung) \
-             ORDER BY r.rowid",
-        )
-        .bind(lecture_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(Into::into).collect())
-    }
-
-    async fn rendition_duration(
-        &self,
-        lecture_id: &str,
-        track: &str,
-        rung: &str,
-    ) -> Result<f64, StoreError> {
-        let (sum,): (f64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(duration), 0.0) FROM segments \
-             WHERE lecture_id = ?1 AND track = ?2 AND rung = ?3",
-        )
-        .bind(lecture_id)
-        .bind(track)
-        .bind(rung)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(sum)
     }
 
     async fn segments(
