@@ -51,16 +51,8 @@ async fn courses(
         ..ImportReport::default()
     };
     for record in parsed.records {
-        match import_course(&state.store, &admin, &record).await {
-            Ok(Outcome::Created) => report.created += 1,
-            Ok(Outcome::Updated) => report.updated += 1,
-            Ok(Outcome::Unchanged) => report.unchanged += 1,
-            Err(Row::Rejected(reason)) => report.rejected.push(RejectedRow {
-                line: record.line,
-                reason,
-            }),
-            Err(Row::Failed(e)) => return Err(e.into()),
-        }
+        let outcome = import_course(&state.store, &admin, &record).await;
+        tally(&mut report, record.line, outcome)?;
     }
     finish(&state, &admin, "import.courses", report).await
 }
@@ -83,18 +75,27 @@ async fn enrolments(
     };
     let mut courses = HashMap::new();
     for record in parsed.records {
-        match import_enrolment(&state.store, &admin, &record, &mut courses, &mut report).await {
-            Ok(Outcome::Created) => report.created += 1,
-            Ok(Outcome::Updated) => report.updated += 1,
-            Ok(Outcome::Unchanged) => report.unchanged += 1,
-            Err(Row::Rejected(reason)) => report.rejected.push(RejectedRow {
-                line: record.line,
-                reason,
-            }),
-            Err(Row::Failed(e)) => return Err(e.into()),
-        }
+        let outcome =
+            import_enrolment(&state.store, &admin, &record, &mut courses, &mut report).await;
+        tally(&mut report, record.line, outcome)?;
     }
     finish(&state, &admin, "import.enrolments", report).await
+}
+
+/// Counts what applying the row on `line` did; a database failure ends the import (a 500).
+fn tally(
+    report: &mut ImportReport,
+    line: u64,
+    outcome: Result<Outcome, Row>,
+) -> Result<(), ApiError> {
+    match outcome {
+        Ok(Outcome::Created) => report.created += 1,
+        Ok(Outcome::Updated) => report.updated += 1,
+        Ok(Outcome::Unchanged) => report.unchanged += 1,
+        Err(Row::Rejected(reason)) => report.rejected.push(RejectedRow { line, reason }),
+        Err(Row::Failed(e)) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// Audits an import with its counts (the rows themselves stay in the registrar's file).

@@ -7,7 +7,8 @@ use bytes::Bytes;
 use lectern_packager::test_server::S3TestServer;
 use lectern_packager::{S3Storage, Storage, StorageConfig, StorageKind};
 
-async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token(db: Db) {
+/// A catalog whose storage is a bucket of a fresh S3 test server.
+async fn catalog_on_s3(db: Db) -> (S3TestServer, TestApp) {
     let server = S3TestServer::start()
         .await
         .expect("the s3s test server starts");
@@ -19,6 +20,11 @@ async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_toke
         };
     })
     .await;
+    (server, app)
+}
+
+async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token(db: Db) {
+    let (server, app) = catalog_on_s3(db).await;
     let (lecture, master) = app.lecture_with_segment().await;
     let bucket = S3Storage::new(&server.settings()).unwrap();
     let key = format!("lectures/{lecture}/v1/presenter/720p/0.ts");
@@ -54,17 +60,7 @@ async fn a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_toke
 }
 
 async fn deleting_a_lecture_deletes_its_objects_from_the_bucket(db: Db) {
-    let server = S3TestServer::start()
-        .await
-        .expect("the s3s test server starts");
-    let settings = server.settings();
-    let app = TestApp::spawn_with(db, |config| {
-        config.storage = StorageConfig {
-            kind: StorageKind::S3,
-            s3: settings,
-        };
-    })
-    .await;
+    let (server, app) = catalog_on_s3(db).await;
     let (lecture, _) = app.lecture_with_segment().await;
     let other = app.start_lecture().await.lecture_id;
     let bucket = S3Storage::new(&server.settings()).unwrap();
