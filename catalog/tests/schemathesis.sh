@@ -74,10 +74,12 @@ SESSION=$(login admin@demo.lectern.test)
 
 # Real ids, so that requests get past the 404 for unknown ids: a capturing lecture of the
 # demo room (the box starts it, the worker reports a segment of it, so it plays) and its
-# course.
+# course. The worker registers first: it reports only on the lectures whose live session it
+# runs.
 post_json() {
   curl -fsS -H "authorization: Bearer $1" -H 'content-type: application/json' -d "$3" "$URL$2"
 }
+post_json "$WORKER_TOKEN" /api/v1/worker/register '{"srt_host": "127.0.0.1", "srt_ports": [9000, 9009]}'
 LECTURE=$(post_json "$AGENT_TOKEN" /api/v1/agent/recordings '{"tracks": ["presenter"]}' |
   sed -n 's/.*"lecture_id":"\([^"]*\)".*/\1/p')
 post_json "$WORKER_TOKEN" "/api/v1/worker/lectures/$LECTURE/renditions" '{"track": "presenter",

@@ -75,15 +75,18 @@ async fn heartbeat(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Creates a capturing lecture and, when a worker is up, tells the box where to push it live.
-/// Inside an occurrence of one of the room's schedules (or up to 5 minutes before it) the
-/// lecture belongs to the schedule's course and is titled after it and the date; otherwise
-/// it goes to the room's default course. The recording id is the lecture id for now.
+/// Starts a capturing lecture and, when a worker is up, tells the box where to push it live.
+/// A lecture planned in the box's room whose window holds now (from 5 minutes before its
+/// planned start to its planned end) becomes the recording; else, inside an occurrence of
+/// one of the room's schedules (or up to 5 minutes before it), a new lecture of the
+/// schedule's course titled after it and the date; else a new lecture of the room's default
+/// course (see [`crate::store::Store::start_lecture`]). The recording id is the lecture id
+/// for now.
 #[tracing::instrument(skip_all, fields(agent = %agent.id))]
 #[utoipa::path(post, path = "/api/v1/agent/recordings", tag = "capture boxes", security(("agent_token" = [])),
     request_body = StartRecording,
     responses((status = 200, body = RecordingStarted), (status = 400, body = lectern_wire::api::ErrorBody),
-        (status = 401, body = lectern_wire::api::ErrorBody), (status = 409, body = lectern_wire::api::ErrorBody, description = "no schedule's occurrence now and the room has no default course")))]
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 409, body = lectern_wire::api::ErrorBody, description = "no planned lecture or schedule's occurrence now and the room has no default course")))]
 async fn start(
     State(state): State<AppState>,
     AgentAuth(agent): AgentAuth,

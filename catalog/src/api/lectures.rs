@@ -262,7 +262,16 @@ async fn remove(
             .await
             .map_err(|e| ApiError::Internal(format!("deleting {prefix}: {e}")))?;
     }
-    state.store.delete_lecture(&lecture_id).await?;
+    if !state.store.delete_lecture(&lecture_id).await? {
+        // Deleted by someone else meanwhile, or a planned lecture that a box began recording
+        // after the check above.
+        return Err(match state.store.lecture(&lecture_id).await? {
+            None => ApiError::NotFound,
+            Some(_) => ApiError::Conflict(
+                "the lecture is being recorded: stop the recording before deleting it".into(),
+            ),
+        });
+    }
     let detail =
         json!({"title": row.settings.title, "course_id": row.course_id, "objects": objects});
     audit(

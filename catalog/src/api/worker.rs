@@ -1,5 +1,9 @@
 //! What transcode workers say: they are up, a rendition exists, a segment is stored, a
 //! lecture is finished. Their jobs are in [`super::jobs`].
+//!
+//! A worker reports only on the lectures whose live session the catalog assigned to it
+//! ([`crate::store::Store::is_live_worker`]); any other lecture answers 404, as if it did not
+//! exist, so one worker's token cannot write into another's lectures.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -123,7 +127,7 @@ async fn sessions(
     params(("id" = String, Path, description = "lecture id")),
     request_body = RenditionReport,
     responses((status = 204, description = "upserted by track and rung"), (status = 400, body = lectern_wire::api::ErrorBody),
-        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture, or not one whose live session this worker runs")))]
 async fn rendition(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -131,7 +135,7 @@ async fn rendition(
     extract::Json(req): extract::Json<RenditionReport>,
 ) -> Result<StatusCode, ApiError> {
     check_rendition(&req)?;
-    if !state.store.upsert_rendition(&id, &req).await? {
+    if !state.store.upsert_rendition(&worker.id, &id, &req).await? {
         return Err(ApiError::NotFound);
     }
     Ok(StatusCode::NO_CONTENT)
@@ -142,7 +146,7 @@ async fn rendition(
     params(("id" = String, Path, description = "lecture id")),
     request_body = SegmentReport,
     responses((status = 204, description = "recorded (idempotent)"), (status = 400, body = lectern_wire::api::ErrorBody),
-        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture, or not one whose live session this worker runs")))]
 async fn segment(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -150,7 +154,7 @@ async fn segment(
     extract::Json(req): extract::Json<SegmentReport>,
 ) -> Result<StatusCode, ApiError> {
     check_segment(&req)?;
-    if !state.store.add_segment(&id, &req).await? {
+    if !state.store.add_segment(&worker.id, &id, &req).await? {
         return Err(ApiError::NotFound);
     }
     state.metrics.segment_reported();
@@ -162,7 +166,7 @@ async fn segment(
     params(("id" = String, Path, description = "lecture id")),
     request_body = FinishLecture,
     responses((status = 204, description = "lecture ready, or failed with the error"), (status = 400, body = lectern_wire::api::ErrorBody),
-        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture")))]
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture, or not one whose live session this worker runs")))]
 async fn finish(
     State(state): State<AppState>,
     WorkerAuth(worker): WorkerAuth,
@@ -171,7 +175,7 @@ async fn finish(
 ) -> Result<StatusCode, ApiError> {
     if !state
         .store
-        .finish_lecture(&id, req.error.as_deref(), Utc::now())
+        .finish_lecture(&worker.id, &id, req.error.as_deref(), Utc::now())
         .await?
     {
         return Err(ApiError::NotFound);

@@ -87,7 +87,7 @@ pub(crate) trait Database {
         &self,
         room_id: &str,
     ) -> Result<Option<(String, String)>, StoreError>;
-    /// `scheduled`/`capturing` → `processing` for a lecture of `room_id`; false when the
+    /// `capturing` → `processing` (or `ready`) for a lecture of `room_id`; false when the
     /// room has no such lecture (a lecture past capturing is left as it is, and true).
     async fn stop_lecture(
         &self,

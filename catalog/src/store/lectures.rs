@@ -1,6 +1,7 @@
 //! Capture boxes (agents), transcode workers, lectures, renditions and segments: the
-//! domain types both backends return, and the decisions that are not SQL (a lecture's
-//! default title, which rendition measures a lecture).
+//! domain types both backends return, and the decisions that are not SQL (which lecture a
+//! recording becomes and its default title, which worker may report on a lecture, which
+//! rendition measures a lecture).
 
 use chrono::{DateTime, Duration, Utc};
 use lectern_packager::playlist::SegmentEntry;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 use super::courses::CourseEntry;
 use super::database::Database;
 use super::people::User;
+use super::schedules::EARLY_START;
 use super::{new_id, Page, Store, StoreError};
 
 /// A worker counts as available for live sessions this long after it last registered.
@@ -370,11 +372,18 @@ impl Store {
         on_backend!(self, db => db.worker_sessions(worker_id))
     }
 
-    /// Creates a `capturing` lecture. Inside an occurrence of one of the room's schedules
-    /// (see [`Store::occurrence_at`]) it belongs to that schedule's course, is planned for the
-    /// occurrence and is titled "<schedule title>, <local date>"; otherwise it goes to the
-    /// room's default course as "<code> lecture, <date time>" (UTC). A `title` the box
-    /// sends wins over either.
+    /// The lecture a box's recording becomes, `capturing` from `now`. In order:
+    ///
+    /// 1. a lecture planned in the box's room for now (still `scheduled`, from [`EARLY_START`]
+    ///    before its planned start to its planned end; the nearest in time of several),
+    ///    which keeps its course, title and plan;
+    /// 2. inside an occurrence of one of the room's schedules (see [`Store::occurrence_at`]),
+    ///    a new lecture of that schedule's course, planned for the occurrence and titled
+    ///    "<schedule title>, <local date>";
+    /// 3. otherwise a new lecture of the room's default course, "<code> lecture, <date time>"
+    ///    (UTC).
+    ///
+    /// A `title` the box sends wins over any of these.
     #[tracing::instrument(skip(self))]
     pub async fn start_lecture(
         &self,
@@ -383,6 +392,13 @@ impl Store {
         main_track: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<String, StartError> {
+        let title = title.map(str::trim).filter(|t| !t.is_empty());
+        if let Some(id) = self
+            .begin_planned_lecture(agent, title, main_track, now)
+            .await?
+        {
+            return Ok(id);
+        }
         let scheduled = self.occurrence_at(&agent.room_id, now).await?;
         let (course_id, default_title) = match &scheduled {
             Some(s) => (
@@ -400,10 +416,7 @@ impl Store {
                 (course_id, title)
             }
         };
-        let title = match title.map(str::trim) {
-            Some(t) if !t.is_empty() => t.to_owned(),
-            _ => default_title,
-        };
+        let title = title.map_or(default_title, str::to_owned);
         let id = new_id();
         let lecture = NewLecture {
             id: &id,
@@ -422,6 +435,35 @@ impl Store {
         Ok(id)
     }
 
+    /// Turns the lecture planned in the box's room for `now` into the recording, if there is
+    /// one: still `scheduled`, with a planned start at most [`EARLY_START`] ahead (as for a
+    /// schedule's occurrence) and a planned end still to come. Of several, the one planned to
+    /// start nearest to `now` (before or after) is taken: a box starting just before the
+    /// next lecture records that one, not the one that is ending. Lectures planned without
+    /// a room or without both times are never taken.
+    async fn begin_planned_lecture(
+        &self,
+        agent: &Agent,
+        title: Option<&str>,
+        main_track: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        let mut planned =
+            on_backend!(self, db => db.planned_in_room(&agent.room_id, now, now + EARLY_START))?;
+        planned.sort_by_key(|l| {
+            let start = l.settings.planned_start.unwrap_or(now);
+            ((start - now).abs(), start, l.id.clone())
+        });
+        for lecture in planned {
+            // A second box of the room may have taken it meanwhile: then the next one.
+            if on_backend!(self, db => db.begin_planned_lecture(&lecture.id, title, main_track, now))?
+            {
+                return Ok(Some(lecture.id));
+            }
+        }
+        Ok(None)
+    }
+
     /// The box stopped recording: `capturing` → `ready` when the worker has already closed
     /// the live copy, else `processing` until it does (or until a repair makes one). False
     /// when the lecture is not one of this box's room. A lecture past capturing is left as it is.
@@ -437,20 +479,38 @@ impl Store {
 
     /// The worker closed its live session. While the box still records (a network cut) the
     /// lecture stays `capturing` and the worker listens again; after the box stopped it
-    /// becomes `ready`, or `failed` with `error`. False when the lecture does not exist.
+    /// becomes `ready`, or `failed` with `error`. False unless `worker_id` is the lecture's
+    /// live worker (see [`Store::is_live_worker`]).
     #[tracing::instrument(skip(self))]
     pub async fn finish_lecture(
         &self,
+        worker_id: &str,
         lecture_id: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        if !self.is_live_worker(worker_id, lecture_id).await? {
+            return Ok(false);
+        }
         let state = if error.is_some() {
             LectureState::Failed
         } else {
             LectureState::Ready
         };
         on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))
+    }
+
+    /// Whether `worker_id` may report on `lecture_id`: only the worker its live session was
+    /// assigned to (`live_worker_id`) may, so a worker's token reaches no other lecture (jobs
+    /// have their own leases). The binding outlives the session, as reports and the finish
+    /// arrive after the box stopped, and a restarted worker keeps its id and with it its
+    /// lectures; were a session ever handed to another worker, the reports would follow it.
+    pub async fn is_live_worker(
+        &self,
+        worker_id: &str,
+        lecture_id: &str,
+    ) -> Result<bool, StoreError> {
+        on_backend!(self, db => db.is_live_worker(lecture_id, worker_id))
     }
 
     /// A lecture by id, whoever asks (media and worker paths; their tokens decide access).
@@ -525,9 +585,10 @@ impl Store {
     }
 
     /// Deletes a lecture's rows (its renditions, segments, chunks and jobs go with it). The
-    /// caller deletes its storage objects first.
+    /// caller deletes its storage objects first. False when it is gone or `capturing` (a
+    /// planned lecture a box started recording meanwhile).
     #[tracing::instrument(skip(self))]
-    pub async fn delete_lecture(&self, lecture_id: &str) -> Result<(), StoreError> {
+    pub async fn delete_lecture(&self, lecture_id: &str) -> Result<bool, StoreError> {
         on_backend!(self, db => db.delete_lecture(lecture_id))
     }
 
@@ -557,29 +618,32 @@ impl Store {
             .collect())
     }
 
-    /// Adds or updates a rendition (by track and rung). False when the lecture is unknown.
+    /// Adds or updates a rendition (by track and rung). False unless `worker_id` is the
+    /// lecture's live worker.
     #[tracing::instrument(skip(self))]
     pub async fn upsert_rendition(
         &self,
+        worker_id: &str,
         lecture_id: &str,
         r: &RenditionReport,
     ) -> Result<bool, StoreError> {
-        if self.lecture(lecture_id).await?.is_none() {
+        if !self.is_live_worker(worker_id, lecture_id).await? {
             return Ok(false);
         }
         on_backend!(self, db => db.upsert_rendition(lecture_id, r))?;
         Ok(true)
     }
 
-    /// Records a stored segment; a repeated report changes nothing. False when the lecture
-    /// is unknown.
+    /// Records a stored segment; a repeated report changes nothing. False unless
+    /// `worker_id` is the lecture's live worker.
     #[tracing::instrument(skip(self))]
     pub async fn add_segment(
         &self,
+        worker_id: &str,
         lecture_id: &str,
         s: &SegmentReport,
     ) -> Result<bool, StoreError> {
-        if self.lecture(lecture_id).await?.is_none() {
+        if !self.is_live_worker(worker_id, lecture_id).await? {
             return Ok(false);
         }
         on_backend!(self, db => db.add_segment(lecture_id, s))?;

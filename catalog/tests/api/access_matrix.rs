@@ -7,7 +7,9 @@
 //!   anything the caller may not see answers 404, never 403; nobody crosses institutes;
 //! - capture boxes and workers: a missing or wrong bearer token (a person's cookie, the other
 //!   kind of machine's token) answers 401; a box acts only on its own room's lectures (404);
-//!   a worker acts only on the jobs it holds (another worker's job is 409, like a lost lease);
+//!   a worker reports only on the lectures whose live session it runs (another worker's
+//!   lecture is 404) and acts only on the jobs it holds (another worker's job is 409, like a
+//!   lost lease);
 //! - media: anything but a valid token for that very lecture answers 404;
 //! - operators: `/healthz` and `/readyz` are public; `/metrics` wants the `metrics_token`.
 
@@ -322,9 +324,10 @@ const MATRIX: &[Row] = &[
     // Workers                                                             none wrng own  othr box  cook
     row(POST, "/api/v1/worker/register", Some(REGISTER), Worker,         &[401, 401, 204, 204, 401, 401]),
     row(GET,  "/api/v1/worker/sessions", None, Worker,                   &[401, 401, 200, 200, 401, 401]),
-    row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 204, 401, 401]),
-    row(POST, "/api/v1/worker/lectures/{scratch}/segments", Some(SEGMENT), Worker, &[401, 401, 204, 204, 401, 401]),
-    row(POST, "/api/v1/worker/lectures/{scratch}/finish", Some(FINISH), Worker, &[401, 401, 204, 204, 401, 401]),
+    // The demo worker runs the scratch lecture's live session; to another worker it does not exist.
+    row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/segments", Some(SEGMENT), Worker, &[401, 401, 204, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/finish", Some(FINISH), Worker, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/renditions", Some(RENDITION), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/segments", Some(SEGMENT), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/finish", Some(FINISH), Worker, &[401, 401, 404, 404, 401, 401]),

@@ -1,8 +1,65 @@
 use axum::http::StatusCode;
-use serde_json::json;
+use chrono::{Duration, Utc};
+use lectern_catalog::auth::token_hash;
+use lectern_wire::api::LectureState;
+use serde_json::{json, Value};
 
-use crate::fixtures::{build_world, OTHER_WORKER_TOKEN};
+use crate::fixtures::OTHER_WORKER_TOKEN;
 use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, WORKER_TOKEN};
+
+/// Adds a second worker (`OTHER_WORKER_TOKEN`), not registered for live yet; returns its id.
+async fn other_worker(app: &TestApp) -> String {
+    let store = app.state.store();
+    let hash = token_hash(OTHER_WORKER_TOKEN);
+    store.upsert_worker("other-worker", &hash).await.unwrap();
+    store.worker_by_token_hash(&hash).await.unwrap().unwrap().id
+}
+
+async fn register(app: &TestApp, token: &str, host: &str, ports: [u16; 2]) {
+    let body = json!({"srt_host": host, "srt_ports": ports});
+    let answer = app
+        .post("/api/v1/worker/register", As::Bearer(token), body)
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+}
+
+/// A live session's reports about `lecture`: a rendition, its segment `sequence`, and the
+/// finish when `finish` is set.
+fn live_reports(lecture: &str, sequence: u64, finish: bool) -> Vec<(String, Value)> {
+    let mut reports = vec![
+        (
+            format!("/api/v1/worker/lectures/{lecture}/renditions"),
+            json!({"track": "presenter", "rung": "720p", "width": 1280, "height": 720,
+                "bandwidth": 1, "codecs": "avc1.64001f", "frame_rate": 30.0}),
+        ),
+        (
+            format!("/api/v1/worker/lectures/{lecture}/segments"),
+            json!({"track": "presenter", "rung": "720p", "sequence": sequence, "duration": 2.0,
+                "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}),
+        ),
+    ];
+    if finish {
+        reports.push((
+            format!("/api/v1/worker/lectures/{lecture}/finish"),
+            json!({}),
+        ));
+    }
+    reports
+}
+
+/// Sends `reports` as the worker with `token`; the statuses and bodies it got.
+async fn send_reports(
+    app: &TestApp,
+    token: &str,
+    reports: Vec<(String, Value)>,
+) -> Vec<(u16, String)> {
+    let mut answers = Vec::new();
+    for (path, body) in reports {
+        let answer = app.post(&path, As::Bearer(token), body).await;
+        answers.push((answer.status.as_u16(), answer.text()));
+    }
+    answers
+}
 
 async fn agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401(db: Db) {
     let app = TestApp::spawn(db).await;
@@ -73,7 +130,7 @@ async fn worker_reports_for_unknown_lectures_are_404(db: Db) {
 
 async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_one(db: Db) {
     let app = TestApp::spawn(db).await;
-    assert!(app.start_lecture().await.live.is_none());
+    assert!(app.start_recording().await.live.is_none());
     let register = app
         .post(
             "/api/v1/worker/register",
@@ -82,7 +139,7 @@ async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_
         )
         .await;
     assert_eq!(register.status, StatusCode::NO_CONTENT);
-    let started = app.start_lecture().await;
+    let started = app.start_recording().await;
     assert_eq!(started.recording_id, started.lecture_id);
     let live = started.live.expect("a fresh worker is offered");
     assert_eq!(live.srt_url, "srt://127.0.0.1:9000");
@@ -95,8 +152,7 @@ async fn a_recording_is_offered_the_registered_worker_for_live_and_none_without_
 
 async fn each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_worker(db: Db) {
     let app = TestApp::spawn(db).await;
-    // Adds, among others, another worker (OTHER_WORKER_TOKEN).
-    build_world(&app).await;
+    other_worker(&app).await;
     let register = app
         .post(
             "/api/v1/worker/register",
@@ -105,14 +161,14 @@ async fn each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_work
         )
         .await;
     assert_eq!(register.status, StatusCode::NO_CONTENT);
-    let first = app.start_lecture().await;
-    let second = app.start_lecture().await;
+    let first = app.start_recording().await;
+    let second = app.start_recording().await;
     let (a, b) = (first.live.clone().unwrap(), second.live.clone().unwrap());
     assert_eq!(a.srt_url, "srt://worker-1.example:9000");
     assert_eq!(b.srt_url, "srt://worker-1.example:9001");
     assert_ne!(a.passphrase, b.passphrase);
     // The range is full: a third recording is recorded locally only.
-    let third = app.start_lecture().await;
+    let third = app.start_recording().await;
     assert!(third.live.is_none(), "no free port, no live target");
 
     let sessions = app
@@ -152,7 +208,7 @@ async fn each_recording_gets_its_own_port_and_passphrase_listed_only_to_its_work
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["lecture_id"], json!(second.lecture_id));
     let fourth = app
-        .start_lecture()
+        .start_recording()
         .await
         .live
         .expect("port 9000 is free again");
@@ -251,7 +307,103 @@ async fn reports_with_unsafe_track_names_are_refused(db: Db) {
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
 }
 
+async fn a_worker_reports_only_on_the_lectures_whose_live_session_it_runs(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let store = app.state.store();
+    let other = other_worker(&app).await;
+    // The demo worker takes the first recording; the other worker, up only then and with
+    // fewer sessions, the second.
+    register(&app, WORKER_TOKEN, "worker-1.example", [9000, 9009]).await;
+    let ours = app.start_recording().await.lecture_id;
+    register(&app, OTHER_WORKER_TOKEN, "worker-2.example", [9000, 9009]).await;
+    let theirs = app.start_recording().await;
+    assert_eq!(theirs.live.unwrap().srt_url, "srt://worker-2.example:9000");
+    let theirs = theirs.lecture_id;
+
+    // Another worker's lecture answers exactly as a lecture that does not exist.
+    let unknown = send_reports(&app, WORKER_TOKEN, live_reports("no-such-lecture", 0, true)).await;
+    assert!(
+        unknown.iter().all(|(status, _)| *status == 404),
+        "{unknown:?}"
+    );
+    for (token, lecture) in [(OTHER_WORKER_TOKEN, &ours), (WORKER_TOKEN, &theirs)] {
+        let answers = send_reports(&app, token, live_reports(lecture, 0, true)).await;
+        assert_eq!(answers, unknown, "{token} on {lecture}");
+    }
+    for lecture in [&ours, &theirs] {
+        let row = store.lecture(lecture).await.unwrap().unwrap();
+        assert_eq!(row.state, LectureState::Capturing, "nothing finished it");
+        let media = store.lecture_media(&row).await.unwrap();
+        assert!(media.renditions.is_empty(), "nothing was recorded");
+    }
+
+    // Each worker on its own lecture.
+    for (token, lecture) in [(WORKER_TOKEN, &ours), (OTHER_WORKER_TOKEN, &theirs)] {
+        let answers = send_reports(&app, token, live_reports(lecture, 0, false)).await;
+        assert!(
+            answers.iter().all(|(status, _)| *status == 204),
+            "{answers:?}"
+        );
+    }
+    // A restarted worker has the same token, so the same id: it goes on with its lecture.
+    register(&app, WORKER_TOKEN, "worker-1.example", [9000, 9009]).await;
+    let answers = send_reports(&app, WORKER_TOKEN, live_reports(&ours, 1, false)).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 204),
+        "{answers:?}"
+    );
+
+    // After the box stopped, the live worker still flushes and finishes (and may repeat the
+    // finish when its first answer was lost); the other worker still may not.
+    app.stop_recording(&ours).await;
+    let finish = format!("/api/v1/worker/lectures/{ours}/finish");
+    let answer = app
+        .post(
+            &finish,
+            As::Bearer(OTHER_WORKER_TOKEN),
+            json!({"error": "not mine"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    for _ in 0..2 {
+        let answer = app.post(&finish, As::Bearer(WORKER_TOKEN), json!({})).await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+    let row = store.lecture(&ours).await.unwrap().unwrap();
+    assert_eq!(row.state, LectureState::Ready);
+    assert_eq!(row.error, None);
+    let segments = store.segments(&ours, "presenter", "720p").await.unwrap();
+    assert_eq!(segments.len(), 2);
+
+    // A recording that started while no worker was up has no live worker: no worker may
+    // report on it (its media come from a job).
+    let stale = Utc::now() - Duration::minutes(2);
+    let demo = store
+        .worker_by_token_hash(&token_hash(WORKER_TOKEN))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for worker in [&demo, &other] {
+        store
+            .register_worker(worker, "worker.example", (9000, 9009), stale)
+            .await
+            .unwrap();
+    }
+    let unassigned = app.start_recording().await;
+    assert!(unassigned.live.is_none());
+    for token in [WORKER_TOKEN, OTHER_WORKER_TOKEN] {
+        let answers =
+            send_reports(&app, token, live_reports(&unassigned.lecture_id, 0, true)).await;
+        assert!(
+            answers.iter().all(|(status, _)| *status == 404),
+            "{answers:?}"
+        );
+    }
+}
+
 on_both_databases!(
+    a_worker_reports_only_on_the_lectures_whose_live_session_it_runs,
     agent_and_worker_endpoints_refuse_missing_or_wrong_bearer_tokens_with_401,
     worker_reports_for_unknown_lectures_are_404,
     a_recording_is_offered_the_registered_worker_for_live_and_none_without_one,

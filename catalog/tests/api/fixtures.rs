@@ -6,7 +6,8 @@
 //!   who has nothing to do with LEC101, and a student invited who never activated.
 //! - Other College, open for sign-up: its own admin, instructor, student, course (OTH100),
 //!   room, capture box and a lecture with a segment.
-//! - A second transcode worker with its own token.
+//! - A second transcode worker with its own token (never registered, so the demo worker runs
+//!   the live sessions of the lectures here).
 //! - Two jobs on the scratch lecture, both claimed by the demo worker.
 
 use axum::http::StatusCode;
@@ -174,6 +175,8 @@ pub async fn build_world(app: &TestApp) -> World {
         .await
         .unwrap();
 
+    // The demo worker runs the live sessions of the lectures below, so its reports land.
+    app.register_worker().await;
     let lecture = start(app, AGENT_TOKEN).await;
     app.add_segment(&lecture, 0).await;
     let foreign_lecture = start(app, FOREIGN_AGENT_TOKEN).await;

@@ -208,8 +208,29 @@ impl TestApp {
         set_cookie.split(';').next().unwrap().to_owned()
     }
 
-    /// Starts a recording in the demo room; returns the lecture id.
+    /// The demo worker registers (its heartbeat), so recordings that start within the next
+    /// minute are assigned to it for live, on one of the ports 9000 to 9999.
+    pub async fn register_worker(&self) {
+        let answer = self
+            .post(
+                "/api/v1/worker/register",
+                As::Bearer(WORKER_TOKEN),
+                json!({"srt_host": "127.0.0.1", "srt_ports": [9000, 9999]}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+
+    /// Starts a recording in the demo room with the demo worker up, so it is the lecture's
+    /// live worker and its reports about it land (a worker reports only on its own live
+    /// sessions).
     pub async fn start_lecture(&self) -> RecordingStarted {
+        self.register_worker().await;
+        self.start_recording().await
+    }
+
+    /// Starts a recording in the demo room with whichever workers are up (or none).
+    pub async fn start_recording(&self) -> RecordingStarted {
         let answer = self
             .post(
                 "/api/v1/agent/recordings",

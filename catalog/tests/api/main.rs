@@ -45,6 +45,7 @@ mod media;
 mod openapi;
 mod ops;
 mod pg_cluster;
+mod planned_lectures;
 mod privacy_registry;
 mod raw_chunks;
 mod s3_media;

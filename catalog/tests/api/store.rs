@@ -9,7 +9,7 @@ use lectern_catalog::store::{DemoSeed, Page, Store, StoreError};
 use lectern_wire::worker::{RenditionReport, SegmentReport};
 use serde_json::json;
 
-use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, PASSWORD, STUDENT};
+use crate::helpers::{As, Db, TestApp, AGENT_TOKEN, PASSWORD, STUDENT, WORKER_TOKEN};
 
 fn rendition(rung: &str, height: u32, bandwidth: u64) -> RenditionReport {
     RenditionReport {
@@ -37,32 +37,50 @@ fn segment(rung: &str, sequence: u64, duration: f64) -> SegmentReport {
     }
 }
 
-async fn new_lecture(store: &Store) -> String {
+/// A capturing lecture of the demo box whose live session the demo worker runs (only that
+/// worker's reports land); the worker's id and the lecture's.
+async fn new_lecture(store: &Store) -> (String, String) {
     let agent = store
         .agent_by_token_hash(&token_hash(AGENT_TOKEN))
         .await
         .unwrap()
         .expect("the demo capture box");
-    store
-        .start_lecture(&agent, Some("Parity"), Some("presenter"), Utc::now())
+    let worker = store
+        .worker_by_token_hash(&token_hash(WORKER_TOKEN))
         .await
         .unwrap()
+        .expect("the demo worker");
+    let now = Utc::now();
+    store
+        .register_worker(&worker.id, "127.0.0.1", (9000, 9009), now)
+        .await
+        .unwrap();
+    let lecture = store
+        .start_lecture(&agent, Some("Parity"), Some("presenter"), now)
+        .await
+        .unwrap();
+    store
+        .assign_live(&lecture, &["presenter".to_owned()], now)
+        .await
+        .unwrap()
+        .expect("the demo worker is up");
+    (worker.id, lecture)
 }
 
 async fn a_repeated_segment_report_changes_nothing_and_times_keep_microseconds(db: Db) {
     let app = TestApp::spawn(db).await;
     let store = app.state.store();
-    let lecture = new_lecture(store).await;
+    let (worker, lecture) = new_lecture(store).await;
     assert!(store
-        .upsert_rendition(&lecture, &rendition("720p", 720, 3_000_000))
+        .upsert_rendition(&worker, &lecture, &rendition("720p", 720, 3_000_000))
         .await
         .unwrap());
     for report in [segment("720p", 0, 2.0), segment("720p", 1, 2.5)] {
-        assert!(store.add_segment(&lecture, &report).await.unwrap());
+        assert!(store.add_segment(&worker, &lecture, &report).await.unwrap());
     }
     // The worker crashed and reports segment 1 again, measured differently.
     assert!(store
-        .add_segment(&lecture, &segment("720p", 1, 9.0))
+        .add_segment(&worker, &lecture, &segment("720p", 1, 9.0))
         .await
         .unwrap());
 
@@ -99,24 +117,24 @@ async fn a_repeated_segment_report_changes_nothing_and_times_keep_microseconds(d
 async fn a_rendition_report_updates_it_in_place_and_renditions_keep_their_order(db: Db) {
     let app = TestApp::spawn(db).await;
     let store = app.state.store();
-    let lecture = new_lecture(store).await;
+    let (worker, lecture) = new_lecture(store).await;
     for (rung, height) in [("720p", 720), ("360p", 360), ("1080p", 1080)] {
         store
-            .upsert_rendition(&lecture, &rendition(rung, height, 1_000_000))
+            .upsert_rendition(&worker, &lecture, &rendition(rung, height, 1_000_000))
             .await
             .unwrap();
         store
-            .add_segment(&lecture, &segment(rung, 0, 2.0))
+            .add_segment(&worker, &lecture, &segment(rung, 0, 2.0))
             .await
             .unwrap();
     }
     store
-        .upsert_rendition(&lecture, &rendition("720p", 720, 2_500_000))
+        .upsert_rendition(&worker, &lecture, &rendition("720p", 720, 2_500_000))
         .await
         .unwrap();
     // Without a segment a rendition is not playable yet.
     store
-        .upsert_rendition(&lecture, &rendition("240p", 240, 400_000))
+        .upsert_rendition(&worker, &lecture, &rendition("240p", 240, 400_000))
         .await
         .unwrap();
 
@@ -137,11 +155,11 @@ async fn a_rendition_report_updates_it_in_place_and_renditions_keep_their_order(
     );
     assert_eq!(media.main_track.as_deref(), Some("presenter"));
     assert!(!store
-        .upsert_rendition("no-such-lecture", &rendition("720p", 720, 1))
+        .upsert_rendition(&worker, "no-such-lecture", &rendition("720p", 720, 1))
         .await
         .unwrap());
     assert!(!store
-        .add_segment("no-such-lecture", &segment("720p", 0, 2.0))
+        .add_segment(&worker, "no-such-lecture", &segment("720p", 0, 2.0))
         .await
         .unwrap());
 }

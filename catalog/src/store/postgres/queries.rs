@@ -241,7 +241,7 @@ impl Database for PostgresDb {
             "UPDATE lectures SET state = CASE WHEN live_open OR NOT EXISTS \
              (SELECT 1 FROM segments s WHERE s.lecture_id = lectures.id) THEN 'processing' ELSE 'ready' END, \
              srt_passphrase = NULL, ended_at = COALESCE(ended_at, $2) \
-             WHERE id = $1 AND state IN ('scheduled', 'capturing')",
+             WHERE id = $1 AND state = 'capturing'",
         )
         .bind(lecture_id)
         .bind(now)

@@ -160,15 +160,75 @@ impl Db {
     }
 
     /// Deletes a lecture and, through the schema's cascades, its renditions, segments, raw
-    /// chunks and jobs.
+    /// chunks and jobs; false when there is none or it is `capturing`. A planned lecture may
+    /// become the recording of a box at any moment, so the check is part of the delete.
     pub(in crate::store) async fn delete_lecture(
         &self,
         lecture_id: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM lectures WHERE id = $1")
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM lectures WHERE id = $1 AND state <> 'capturing'")
             .bind(lecture_id)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// True when `worker_id` is the worker the lecture's live session was assigned to.
+    pub(in crate::store) async fn is_live_worker(
+        &self,
+        lecture_id: &str,
+        worker_id: &str,
+    ) -> Result<bool, StoreError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM lectures WHERE id = $1 AND live_worker_id = $2")
+                .bind(lecture_id)
+                .bind(worker_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    /// The lectures planned in a room, still `scheduled`, whose planned window holds a
+    /// recording that starts at `now`: planned to start at or before `start_by` (a little
+    /// after `now`) and to end after `now`. Lectures without both times never match.
+    pub(in crate::store) async fn planned_in_room(
+        &self,
+        room_id: &str,
+        now: DateTime<Utc>,
+        start_by: DateTime<Utc>,
+    ) -> Result<Vec<LectureRow>, StoreError> {
+        let rows: Vec<RawLecture> = sqlx::query_as(&format!(
+            "SELECT {LECTURE_COLUMNS} FROM lectures l WHERE l.room_id = $1 \
+             AND l.state = 'scheduled' AND l.planned_start <= $2 AND l.planned_end > $3"
+        ))
+        .bind(room_id)
+        .bind(ts(start_by))
+        .bind(ts(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(LectureRow::try_from).collect()
+    }
+
+    /// A planned lecture becomes a recording: `capturing` since `now` with its main track,
+    /// renamed only when `title` is given. False when it is no longer `scheduled` (another
+    /// box of the room took it, or it was deleted or stopped meanwhile).
+    pub(in crate::store) async fn begin_planned_lecture(
+        &self,
+        lecture_id: &str,
+        title: Option<&str>,
+        main_track: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE lectures SET state = 'capturing', started_at = $2, main_track = $3, \
+             title = COALESCE($4, title) WHERE id = $1 AND state = 'scheduled'",
+        )
+        .bind(lecture_id)
+        .bind(ts(now))
+        .bind(main_track)
+        .bind(title)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }
