@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 /// How long the Discoverer may take to read a file's headers.
-const DISCOVER_TIMEOUT: Duration = Duration::from_secs(30);
+const DISCOVER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What a readable media file holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,7 @@ pub enum ProbeError {
     Unreadable(String),
     #[error("The file is a still image, not a video or audio file.")]
     Image,
-    #[error("The file holds no video or audio stream.")]
+    #[error("The file is not a video or audio file GStreamer can read: it holds no video or audio stream.")]
     NoStreams,
     #[error("The file's video or audio has no length (it may be damaged or incomplete).")]
     NoDuration,
@@ -49,6 +49,21 @@ pub fn probe(path: &Path) -> Result<MediaInfo, ProbeError> {
     let info = discoverer
         .discover_uri(&uri)
         .map_err(|e| ProbeError::Unreadable(e.message().to_owned()))?;
+    // A timeout or a missing decoder comes back as an info whose result says so.
+    match info.result() {
+        gst_pbutils::DiscovererResult::Ok => {}
+        gst_pbutils::DiscovererResult::Timeout => {
+            return Err(ProbeError::Unreadable(
+                "GStreamer took too long to read it".into(),
+            ))
+        }
+        gst_pbutils::DiscovererResult::MissingPlugins => {
+            return Err(ProbeError::Unreadable(
+                "it needs a decoder this server lacks".into(),
+            ))
+        }
+        other => return Err(ProbeError::Unreadable(format!("{other:?}"))),
+    }
     let video = info.video_streams();
     let has_audio = !info.audio_streams().is_empty();
     let has_video = video.iter().any(|v| !v.is_image());
