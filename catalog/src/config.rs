@@ -83,6 +83,11 @@ pub struct Config {
     /// unsafe requests' `Origin` is checked; unset: the request's `Host`.
     #[serde(default)]
     pub public_origin: Option<PublicOrigin>,
+    /// The largest file `POST /api/v1/courses/{id}/uploads` takes, in bytes (default 8 GiB).
+    /// The file is spooled to the temporary directory (`TMPDIR`) before it is stored, so
+    /// that directory needs room for it.
+    #[serde(default = "default_max_upload_bytes")]
+    pub max_upload_bytes: u64,
     /// The demo institute, users, course, room, agent and worker.
     #[serde(default)]
     pub demo: DemoConfig,
@@ -206,6 +211,15 @@ impl Config {
                 ),
             });
         }
+        if config.max_upload_bytes == 0 || usize::try_from(config.max_upload_bytes).is_err() {
+            return Err(ConfigError::OutOfRange {
+                key: "max_upload_bytes",
+                message: format!(
+                    "must be a number of bytes above 0 that fits this machine, not {}",
+                    config.max_upload_bytes
+                ),
+            });
+        }
         if config.demo.seed {
             if config.demo.agent_token.as_deref().unwrap_or("").is_empty() {
                 return Err(ConfigError::MissingDemoToken {
@@ -224,6 +238,10 @@ impl Config {
 
 /// The longest an activation link may work: a link is a password until it is used.
 const MAX_INVITATION_TTL_HOURS: u32 = 720;
+
+fn default_max_upload_bytes() -> u64 {
+    8 << 30
+}
 
 fn default_invitation_ttl_hours() -> u32 {
     168

@@ -121,8 +121,8 @@ pub fn app(state: AppState) -> Router {
         }
         None => router.fallback(|| async { ApiError::NotFound }),
     };
-    // Every route reads at most BODY_LIMIT, but the raw chunk upload, the CSV imports and a
-    // job's completion (a segment index), which have their own.
+    // Every route reads at most BODY_LIMIT, but the raw chunk upload, the CSV imports, a
+    // job's completion (a segment index) and a course's file uploads, which have their own.
     let uploads = Router::new()
         .nest("/api/v1", crate::api::chunks::upload_router())
         .layer(RequestBodyLimitLayer::new(
@@ -133,7 +133,12 @@ pub fn app(state: AppState) -> Router {
                 .nest("/api/v1", crate::api::imports::router())
                 .layer(RequestBodyLimitLayer::new(crate::import::MAX_CSV_BYTES)),
         )
-        .merge(Router::new().nest("/api/v1", crate::api::jobs::complete_router()));
+        .merge(Router::new().nest("/api/v1", crate::api::jobs::complete_router()))
+        .merge(
+            Router::new()
+                .nest("/api/v1", crate::api::uploads::router())
+                .layer(RequestBodyLimitLayer::new(upload_limit(&state.config))),
+        );
     router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)
@@ -179,6 +184,13 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
 /// 413 before any handler runs; callers get the API's error body instead, as for every
 /// other refusal. (A body that only turns out too long while it is read is refused by the
 /// extractor reading it, which answers with the error body itself.)
+/// `max_upload_bytes` plus room for the multipart framing and the title.
+fn upload_limit(config: &Config) -> usize {
+    usize::try_from(config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_add(64 * 1024)
+}
+
 async fn payload_too_large_as_api_error(response: Response) -> Response {
     let is_json = response
         .headers()

@@ -35,6 +35,17 @@ pub fn raw_chunk(recording: &str, track: &str, index: u32) -> String {
     format!("raw/{recording}/{track}/{index:05}.ts")
 }
 
+/// `uploads/<lecture>`: the file a person uploaded to become the lecture lies below it.
+pub fn upload_prefix(lecture: &str) -> String {
+    format!("uploads/{lecture}")
+}
+
+/// `uploads/<lecture>/source`: the uploaded file as it came, whatever its container (the
+/// worker probes it; a name from the uploader never reaches a key).
+pub fn upload_source(lecture: &str) -> String {
+    format!("uploads/{lecture}/source")
+}
+
 /// True for a name that may stand as one path component of a key: ASCII letters, digits,
 /// `-` and `_`, not empty. Everything that reaches a key from outside is checked with this.
 pub fn is_safe_component(name: &str) -> bool {
@@ -60,6 +71,7 @@ mod tests {
             "lectures/l1/v1/presenter/720p/index.m3u8"
         );
         assert_eq!(raw_chunk("r1", "presenter", 7), "raw/r1/presenter/00007.ts");
+        assert_eq!(upload_source("l1"), "uploads/l1/source");
         assert_eq!(
             master_playlist("l1", "v1", "presenter"),
             "lectures/l1/v1/presenter/master.m3u8"

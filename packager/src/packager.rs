@@ -109,6 +109,20 @@ impl Packager {
         }
     }
 
+    /// A packager for `version` of `lecture` (a job's own version, so a re-run writes its
+    /// own objects and completion switches to them at once).
+    pub fn with_version(
+        lecture: impl Into<String>,
+        version: impl Into<String>,
+        storage: Arc<dyn Storage>,
+        reporter: Arc<dyn Reporter>,
+    ) -> Self {
+        Packager {
+            version: version.into(),
+            ..Packager::new(lecture, storage, reporter)
+        }
+    }
+
     /// The lecture this packager writes.
     pub fn lecture(&self) -> &str {
         &self.lecture

@@ -22,7 +22,7 @@ use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// S3 allows no part but the last below this size.
@@ -234,36 +234,125 @@ impl S3Storage {
             message: "the store answered without an upload id".into(),
         })?;
         match self.upload_parts(key, upload_id, &body).await {
-            Ok(parts) => self
+            Ok(parts) => self.complete(key, upload_id, parts).await,
+            Err(e) => {
+                self.abort(key, upload_id).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The multipart upload of a file, one part in memory at a time.
+    async fn put_file_multipart(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .cache_control(cache_control_for(key))
+            .send()
+            .await
+            .map_err(|e| s3_error("CreateMultipartUpload", key, e))?;
+        let upload_id = upload.upload_id().ok_or_else(|| StorageError::S3 {
+            operation: "CreateMultipartUpload",
+            key: key.to_owned(),
+            message: "the store answered without an upload id".into(),
+        })?;
+        match self.upload_file_parts(key, upload_id, path).await {
+            Ok(parts) => self.complete(key, upload_id, parts).await,
+            Err(e) => {
+                self.abort(key, upload_id).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn upload_file_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+        path: &Path,
+    ) -> Result<Vec<CompletedPart>, StorageError> {
+        use tokio::io::AsyncReadExt;
+        let read = |source| StorageError::Read {
+            path: path.to_owned(),
+            source,
+        };
+        let file = tokio::fs::File::open(path).await.map_err(read)?;
+        let mut parts = Vec::new();
+        let mut file = file.take(0);
+        for number in 1.. {
+            file.set_limit(self.part_size as u64);
+            let mut part = Vec::with_capacity(self.part_size);
+            file.read_to_end(&mut part).await.map_err(read)?;
+            if part.is_empty() && number > 1 {
+                break;
+            }
+            let done = part.len() < self.part_size;
+            let answer = self
                 .client
-                .complete_multipart_upload()
+                .upload_part()
                 .bucket(&self.bucket)
                 .key(key)
                 .upload_id(upload_id)
-                .multipart_upload(
-                    CompletedMultipartUpload::builder()
-                        .set_parts(Some(parts))
-                        .build(),
-                )
+                .part_number(number)
+                .body(ByteStream::from(part))
                 .send()
                 .await
-                .map(|_| ())
-                .map_err(|e| s3_error("CompleteMultipartUpload", key, e)),
-            Err(e) => {
-                // Parts of an abandoned upload are billed until aborted.
-                if let Err(abort) = self
-                    .client
-                    .abort_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .upload_id(upload_id)
-                    .send()
-                    .await
-                {
-                    tracing::warn!(key, error = %DisplayErrorContext(&abort), "aborting a failed multipart upload failed");
-                }
-                Err(e)
+                .map_err(|e| s3_error("UploadPart", key, e))?;
+            parts.push(
+                CompletedPart::builder()
+                    .part_number(number)
+                    .set_e_tag(answer.e_tag().map(str::to_owned))
+                    .build(),
+            );
+            if done {
+                break;
             }
+        }
+        Ok(parts)
+    }
+
+    async fn complete(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), StorageError> {
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_error("CompleteMultipartUpload", key, e))
+    }
+
+    /// Parts of an abandoned upload are billed until aborted.
+    async fn abort(&self, key: &str, upload_id: &str) {
+        if let Err(abort) = self
+            .client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            tracing::warn!(key, error = %DisplayErrorContext(&abort), "aborting a failed multipart upload failed");
         }
     }
 
@@ -321,6 +410,61 @@ impl Storage for S3Storage {
             .await
             .map_err(|e| s3_error("PutObject", key, e))?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|source| StorageError::Read {
+                path: path.to_owned(),
+                source,
+            })?
+            .len();
+        if size > self.multipart_threshold as u64 {
+            return self.put_file_multipart(key, path, content_type).await;
+        }
+        let body = tokio::fs::read(path)
+            .await
+            .map_err(|source| StorageError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        self.put(key, body.into(), content_type).await
+    }
+
+    #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn get_file(&self, key: &str, path: &Path) -> Result<bool, StorageError> {
+        let response = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                return Ok(false)
+            }
+            Err(e) => return Err(s3_error("GetObject", key, e)),
+        };
+        let write = |source| StorageError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = tokio::fs::File::create(path).await.map_err(write)?;
+        let mut body = response.body.into_async_read();
+        tokio::io::copy(&mut body, &mut file).await.map_err(write)?;
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(write)?;
+        Ok(true)
     }
 
     #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]

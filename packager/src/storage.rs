@@ -18,6 +18,38 @@ pub trait Storage: std::fmt::Debug + Send + Sync + 'static {
     /// The object under `key`, or `None` when there is none.
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError>;
 
+    /// Stores the file at `path` under `key` without holding it in memory (uploaded videos
+    /// run to gigabytes). The default reads it whole; backends override it.
+    async fn put_file(
+        &self,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let body = tokio::fs::read(path)
+            .await
+            .map_err(|source| StorageError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        self.put(key, body.into(), content_type).await
+    }
+
+    /// Writes the object under `key` to the file `path`; false (and no file) when there is
+    /// no such object. The default holds the object in memory; backends stream it.
+    async fn get_file(&self, key: &str, path: &Path) -> Result<bool, StorageError> {
+        let Some(body) = self.get(key).await? else {
+            return Ok(false);
+        };
+        tokio::fs::write(path, &body)
+            .await
+            .map_err(|source| StorageError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(true)
+    }
+
     /// Deletes every object whose key lies below the directory `prefix` (`lectures/<id>`,
     /// `raw/<id>`); returns how many went. Nothing there is not an error.
     async fn delete_prefix(&self, prefix: &str) -> Result<u64, StorageError>;
@@ -108,6 +140,36 @@ impl Storage for LocalDir {
         tokio::fs::write(&tmp, &body).await.map_err(write)?;
         tokio::fs::rename(&tmp, &path).await.map_err(write)?;
         Ok(())
+    }
+
+    async fn put_file(
+        &self,
+        key: &str,
+        from: &Path,
+        _content_type: &str,
+    ) -> Result<(), StorageError> {
+        let path = self.path(key)?;
+        let write = |source| StorageError::Write {
+            path: path.clone(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(write)?;
+        }
+        // Copied beside, then renamed, as in `put`: the source may be on another file system.
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        tokio::fs::copy(from, &tmp).await.map_err(write)?;
+        tokio::fs::rename(&tmp, &path).await.map_err(write)?;
+        Ok(())
+    }
+
+    async fn get_file(&self, key: &str, to: &Path) -> Result<bool, StorageError> {
+        let path = self.path(key)?;
+        match tokio::fs::copy(&path, to).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !path.exists() => Ok(false),
+            Err(source) => Err(StorageError::Read { path, source }),
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {

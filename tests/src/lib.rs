@@ -81,6 +81,14 @@ impl Stack {
     /// Starts the catalog with the demo seeded, then a worker, and returns once the worker
     /// has registered (so a recording started now is pushed live).
     pub async fn start() -> anyhow::Result<Stack> {
+        Stack::start_with(|_| {}).await
+    }
+
+    /// [`Stack::start`] with the worker's settings changed by `change` (e.g. a smaller
+    /// ladder for a quicker test).
+    pub async fn start_with(
+        change: impl FnOnce(&mut lectern_transcode::Config),
+    ) -> anyhow::Result<Stack> {
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
             .with_env_filter("info")
@@ -114,13 +122,14 @@ impl Stack {
         let catalog = Some((stop, handle));
 
         let srt_ports = free_udp_ports(4)?;
-        let worker_config = lectern_transcode::Config {
+        let mut worker_config = lectern_transcode::Config {
             catalog_url: url.clone(),
             token: WORKER_TOKEN.into(),
             srt_port_range: format!("{}-{}", srt_ports.0, srt_ports.1),
             storage_dir: storage,
             ..lectern_transcode::Config::default()
         };
+        change(&mut worker_config);
         let worker = start_worker(worker_config.clone()).await?;
         Ok(Stack {
             url,
@@ -272,6 +281,24 @@ impl Client {
             .http
             .get(self.url(path))
             .header("cookie", &self.cookie)
+            .send()
+            .await?;
+        Ok((response.status(), response.text().await?))
+    }
+
+    /// POSTs `body` as `content_type` with the session; the status and the body.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> anyhow::Result<(StatusCode, String)> {
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("cookie", &self.cookie)
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await?;
         Ok((response.status(), response.text().await?))

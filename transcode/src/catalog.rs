@@ -4,6 +4,7 @@ use crate::error::WorkerError;
 use async_trait::async_trait;
 use lectern_client::{ApiClient, Attempts};
 use lectern_packager::{ReportError, Reporter};
+use lectern_wire::jobs::{CompleteJob, FailJob, Job, JobHeartbeat};
 use lectern_wire::worker::{
     FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
 };
@@ -36,6 +37,39 @@ impl CatalogClient {
             .api
             .post("/api/v1/worker/register", &body, Attempts::AtMost(8))
             .await?)
+    }
+
+    /// The oldest runnable job, now this worker's, or `None` (one try: the caller polls).
+    pub async fn claim_job(&self) -> Result<Option<Job>, WorkerError> {
+        let job: Option<Job> = self
+            .api
+            .post("/api/v1/worker/jobs/claim", &(), Attempts::AtMost(1))
+            .await?;
+        Ok(job)
+    }
+
+    /// Moves the job's lease on and records `progress` (0 to 1).
+    pub async fn heartbeat_job(&self, job: &str, progress: f64) -> Result<(), WorkerError> {
+        let path = format!("/api/v1/worker/jobs/{job}/heartbeat");
+        let body = JobHeartbeat {
+            progress: progress.clamp(0.0, 1.0),
+        };
+        Ok(self.api.post(&path, &body, Attempts::AtMost(3)).await?)
+    }
+
+    /// Completes the job with the index it stored (idempotent at the catalog).
+    pub async fn complete_job(&self, job: &str, index: &CompleteJob) -> Result<(), WorkerError> {
+        let path = format!("/api/v1/worker/jobs/{job}/complete");
+        Ok(self.api.post(&path, index, REPORT_ATTEMPTS).await?)
+    }
+
+    /// Fails this attempt of the job with `error`, written for a person.
+    pub async fn fail_job(&self, job: &str, error: &str) -> Result<(), WorkerError> {
+        let path = format!("/api/v1/worker/jobs/{job}/fail");
+        let body = FailJob {
+            error: error.to_owned(),
+        };
+        Ok(self.api.post(&path, &body, REPORT_ATTEMPTS).await?)
     }
 
     /// The live sessions the catalog assigned to this worker (one try: the caller polls).

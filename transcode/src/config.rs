@@ -35,6 +35,9 @@ pub struct Config {
     pub frame_rate: u32,
     /// The rungs of the ladder, any order.
     pub ladder: Vec<Rung>,
+    /// Whether this worker also takes on-demand jobs (uploads) from the catalog's queue
+    /// (default true); false keeps it for live sessions only.
+    pub jobs: bool,
 }
 
 impl Default for Config {
@@ -63,6 +66,7 @@ impl Default for Config {
                     bitrate_kbps: 700,
                 },
             ],
+            jobs: true,
         }
     }
 }

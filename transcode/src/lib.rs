@@ -8,6 +8,8 @@
 //! - [`encode`]: the ladder half of every pipeline (one decode in, a segmenter per rung out).
 //! - [`live`]: one live session: the SRT listener in front of the ladder.
 //! - [`file`]: a media file in front of the ladder (on-demand jobs, the benchmark).
+//! - [`probe`]: what an uploaded file holds, or why it cannot become a lecture.
+//! - [`jobs`]: on-demand jobs from the catalog's queue (uploads), with lease heartbeats.
 //! - [`packaging`]: drains a running pipeline's segments into the packager.
 //! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
 //! - [`run`]: the worker's main loop, one session after another until shutdown.
@@ -18,9 +20,11 @@ pub mod encode;
 pub mod error;
 pub mod file;
 mod gst_util;
+pub mod jobs;
 pub mod ladder;
 pub mod live;
 pub mod packaging;
+pub mod probe;
 pub mod segment_stream;
 mod worker;
 

@@ -95,6 +95,15 @@ impl Worker {
             })
         };
 
+        let jobs = config.jobs.then(|| {
+            tokio::spawn(crate::jobs::run(
+                config.clone(),
+                storage.clone(),
+                catalog.clone(),
+                stop_rx.clone(),
+            ))
+        });
+
         // A lecture the catalog still lists after its session ended lost its box mid-lecture
         // (a network cut): it gets a new listener, and the packager continues behind a
         // discontinuity.
@@ -153,6 +162,10 @@ impl Worker {
             if let Err(e) = session.task.await {
                 tracing::error!(%lecture, error = %e, "a live session panicked");
             }
+        }
+        if let Some(jobs) = jobs {
+            // A job in progress is dropped: its lease runs out and it runs again elsewhere.
+            jobs.abort();
         }
         heartbeat.abort();
         Ok(())

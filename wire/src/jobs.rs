@@ -18,18 +18,42 @@ pub enum JobKind {
     /// lecture's processing job: its completion makes the lecture `ready`, its last failure
     /// makes a `processing` lecture `failed`.
     Transcode,
+    /// Encode a file a person uploaded to a course into the lecture made for it (payload
+    /// [`TranscodeUpload`]). It is that lecture's processing job, like `transcode`.
+    TranscodeUpload,
 }
 
 impl JobKind {
     /// Every kind, for parsing.
-    pub const ALL: [JobKind; 1] = [JobKind::Transcode];
+    pub const ALL: [JobKind; 2] = [JobKind::Transcode, JobKind::TranscodeUpload];
 
     /// The kind's name on the wire and in the catalog's `jobs.kind` column.
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Transcode => "transcode",
+            JobKind::TranscodeUpload => "transcode_upload",
         }
     }
+}
+
+/// The payload of a [`JobKind::TranscodeUpload`] job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TranscodeUpload {
+    /// The storage key of the uploaded file (`uploads/<lecture>/source`).
+    pub source_key: String,
+    /// The file's name on the uploader's machine, for messages only.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// The file's size in bytes.
+    pub bytes: u64,
+}
+
+/// `POST /api/v1/courses/{id}/uploads` (201): the lecture the uploaded file becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadCreated {
+    pub lecture_id: String,
 }
 
 /// Where a job is in its life.

@@ -235,7 +235,7 @@ async fn unpublish(
 
 #[utoipa::path(delete, path = "/api/v1/lectures/{id}", tag = "lectures", security(("session" = [])),
     params(("id" = String, Path, description = "lecture id")),
-    responses((status = 204, description = "deleted with every stored object of it (segments, playlists, raw chunks)"),
+    responses((status = 204, description = "deleted with every stored object of it (segments, playlists, raw chunks, an uploaded file)"),
         (status = 401, body = api::ErrorBody),
         (status = 404, body = api::ErrorBody, description = "no such lecture, or the caller does not manage its course"),
         (status = 409, body = api::ErrorBody, description = "it is being recorded: stop the recording first")))]
@@ -255,6 +255,7 @@ async fn remove(
     for prefix in [
         keys::lecture_prefix(&lecture_id),
         keys::raw_prefix(&lecture_id),
+        keys::upload_prefix(&lecture_id),
     ] {
         objects += state
             .storage

@@ -17,6 +17,7 @@ mod page;
 mod people;
 mod rooms;
 mod schedules;
+pub mod uploads;
 mod users;
 mod worker;
 

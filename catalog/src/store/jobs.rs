@@ -140,7 +140,7 @@ pub enum FailOutcome {
 /// last failure makes a `processing` lecture `failed`.
 pub(super) fn settles_lecture(kind: JobKind) -> bool {
     match kind {
-        JobKind::Transcode => true,
+        JobKind::Transcode | JobKind::TranscodeUpload => true,
     }
 }
 

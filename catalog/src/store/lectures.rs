@@ -574,6 +574,33 @@ impl Store {
         Ok(id)
     }
 
+    /// A lecture of a course for an uploaded file (state `processing` until its job is done);
+    /// returns its id.
+    #[tracing::instrument(skip(self))]
+    pub async fn create_uploaded_lecture(
+        &self,
+        course_id: &str,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let id = new_id();
+        let lecture = NewLecture {
+            id: &id,
+            course_id,
+            room_id: None,
+            title,
+            state: LectureState::Processing,
+            main_track: None,
+            now,
+            started_at: None,
+            planned_start: None,
+            planned_end: None,
+            schedule_id: None,
+        };
+        on_backend!(self, db => db.insert_lecture(&lecture))?;
+        Ok(id)
+    }
+
     /// Writes a lecture's settings.
     #[tracing::instrument(skip(self))]
     pub async fn update_lecture_settings(

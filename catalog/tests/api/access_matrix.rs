@@ -254,6 +254,10 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/audit", None, People,                         &[401, 404, 404, 404, 404, 404, 200, 200]),
     row(POST, "/api/v1/imports/courses", Some("null"), People,      &[401, 404, 404, 404, 404, 404, 400, 400]),
     row(POST, "/api/v1/imports/enrolments", Some("null"), People,   &[401, 404, 404, 404, 404, 404, 400, 400]),
+    // A JSON body is not multipart: 415 tells the course's managers, 404 everyone else.
+    row(POST, "/api/v1/courses/{course}/uploads", Some("null"), People, &[401, 404, 404, 404, 415, 404, 415, 404]),
+    row(POST, "/api/v1/courses/{foreign_course}/uploads", Some("null"), People, &[401, 404, 404, 404, 404, 404, 404, 415]),
+    row(POST, "/api/v1/courses/{missing}/uploads", Some("null"), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/courses/{course}/schedules", None, People,    &[401, 404, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/courses/{foreign_course}/schedules", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
     row(GET, "/api/v1/courses/{missing}/schedules", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),

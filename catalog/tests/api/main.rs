@@ -51,5 +51,6 @@ mod raw_chunks;
 mod s3_media;
 mod schedules;
 mod store;
+mod uploads;
 mod users;
 mod web;

@@ -1,0 +1,287 @@
+//! On-demand jobs from the catalog's queue (design decision 6): the worker claims a job,
+//! runs it while heartbeating its progress, and completes it with the whole segment index or
+//! fails it with a sentence a person understands.
+//!
+//! A job may run more than once (a worker that died loses its lease and the job is claimed
+//! again), so each attempt writes its own media version, `<job>-a<attempt>`, deleting the
+//! versions of the attempts before it first: a re-run leaves no second copy in storage, and
+//! completion (idempotent at the catalog) lists only what this attempt stored.
+
+use crate::catalog::CatalogClient;
+use crate::config::Config;
+use crate::error::WorkerError;
+use crate::file::transcode_file;
+use crate::ladder::Ladder;
+use crate::probe::{probe, MediaInfo};
+use async_trait::async_trait;
+use lectern_packager::{keys, Packager, ReportError, Reporter, Storage};
+use lectern_wire::jobs::{CompleteJob, Job, JobKind, TranscodeUpload};
+use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How often an idle worker asks for a job.
+const POLL: Duration = Duration::from_secs(1);
+
+/// The track an upload becomes (a file has one picture).
+const TRACK: &str = "main";
+
+/// Claims and runs jobs one at a time until `stop` turns true.
+pub async fn run(
+    config: Arc<Config>,
+    storage: Arc<dyn Storage>,
+    catalog: CatalogClient,
+    mut stop: watch::Receiver<bool>,
+) {
+    while !*stop.borrow() {
+        match catalog.claim_job().await {
+            Ok(Some(job)) => {
+                tracing::info!(job = %job.id, kind = job.kind.as_str(), lecture = %job.lecture_id, attempt = job.attempt, "claimed a job");
+                run_job(&config, &storage, &catalog, &job).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not ask the catalog for a job"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stop.wait_for(|s| *s) => {}
+        }
+    }
+}
+
+/// Why an attempt ended without completing.
+enum Ended {
+    /// The job failed; the message is for a person.
+    Failed(String),
+    /// The catalog gave the job to another worker: stop, report nothing.
+    LeaseLost,
+}
+
+/// Runs one job to its completion or failure at the catalog.
+async fn run_job(config: &Config, storage: &Arc<dyn Storage>, catalog: &CatalogClient, job: &Job) {
+    let progress = Arc::new(Mutex::new(Index::default()));
+    let work = async {
+        match job.kind {
+            JobKind::TranscodeUpload => upload(config, storage, job, progress.clone()).await,
+            other => Err(Ended::Failed(format!(
+                "This worker does not run {} jobs.",
+                other.as_str()
+            ))),
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = work => outcome,
+        lost = heartbeat(catalog, job, progress.clone()) => Err(lost),
+    };
+    let answer = match outcome {
+        Ok(index) => catalog.complete_job(&job.id, &index).await,
+        Err(Ended::Failed(error)) => {
+            tracing::warn!(job = %job.id, %error, "job failed");
+            catalog.fail_job(&job.id, &error).await
+        }
+        Err(Ended::LeaseLost) => {
+            tracing::warn!(job = %job.id, "lost the job's lease to another worker; stopped");
+            Ok(())
+        }
+    };
+    match answer {
+        Ok(()) => tracing::info!(job = %job.id, "job reported"),
+        Err(e) => {
+            tracing::error!(job = %job.id, error = %e, "could not report the job's end; it runs again after its lease")
+        }
+    }
+}
+
+/// Heartbeats every third of the lease with the progress so far; returns only when the
+/// catalog says the job is no longer this worker's.
+async fn heartbeat(catalog: &CatalogClient, job: &Job, index: Arc<Mutex<Index>>) -> Ended {
+    let every = Duration::from_secs(u64::from(job.lease_seconds / 3).max(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let progress = index.lock().expect("index lock").progress();
+        match catalog.heartbeat_job(&job.id, progress).await {
+            Ok(()) => {}
+            Err(WorkerError::Catalog(lectern_client::ApiError::Refused {
+                status: 404 | 409,
+                ..
+            })) => return Ended::LeaseLost,
+            // The catalog may be back before the lease runs out.
+            Err(e) => tracing::warn!(job = %job.id, error = %e, "job heartbeat failed"),
+        }
+    }
+}
+
+/// Fetches the uploaded file, probes it, encodes the ladder into this attempt's version.
+async fn upload(
+    config: &Config,
+    storage: &Arc<dyn Storage>,
+    job: &Job,
+    index: Arc<Mutex<Index>>,
+) -> Result<CompleteJob, Ended> {
+    let payload: TranscodeUpload = serde_json::from_value(job.payload.clone())
+        .map_err(|e| Ended::Failed(format!("The job's description is malformed: {e}")))?;
+    let work_dir = tempfile::tempdir().map_err(|e| internal("a working directory", e))?;
+    let source = work_dir.path().join("source");
+    let source = match storage.local_path(&payload.source_key) {
+        Some(path) if path.is_file() => path,
+        _ => {
+            let found = storage
+                .get_file(&payload.source_key, &source)
+                .await
+                .map_err(|e| internal("fetching the uploaded file", e))?;
+            if !found {
+                return Err(Ended::Failed(
+                    "The uploaded file is no longer in storage: upload it again.".into(),
+                ));
+            }
+            source
+        }
+    };
+    let info = probe_in_background(&source).await?;
+    index.lock().expect("index lock").duration = info.duration.as_secs_f64();
+    tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = info.has_video, audio = info.has_audio, "probed the upload");
+
+    let version = format!("{}-a{}", job.id, job.attempt);
+    for earlier in 1..job.attempt {
+        let prefix = format!(
+            "{}/{}-a{earlier}",
+            keys::lecture_prefix(&job.lecture_id),
+            job.id
+        );
+        storage
+            .delete_prefix(&prefix)
+            .await
+            .map_err(|e| internal("clearing an earlier attempt", e))?;
+    }
+    let ladder = Ladder {
+        rungs: config.ladder.clone(),
+        frame_rate: config.frame_rate,
+        segment_seconds: config.segment_seconds,
+    };
+    let collector = Arc::new(Collector(index.clone()));
+    let mut packager =
+        Packager::with_version(&job.lecture_id, &version, storage.clone(), collector);
+    for rendition in ladder.renditions(TRACK) {
+        packager
+            .add_rendition(rendition)
+            .await
+            .map_err(|e| internal("starting the renditions", e))?;
+    }
+    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager)
+        .await
+        .map_err(|e| Ended::Failed(readable(&e)))?;
+    if let Some(failure) = packaged.failure {
+        let done = index.lock().expect("index lock").done_seconds();
+        return Err(Ended::Failed(format!(
+            "The file is damaged or cut short: GStreamer stopped after {done:.0} s of {:.0} s ({}).",
+            info.duration.as_secs_f64(),
+            readable(&failure)
+        )));
+    }
+    packager
+        .finish(None)
+        .await
+        .map_err(|e| internal("closing the playlists", e))?;
+    let mut index = index.lock().expect("index lock");
+    if index.segments.is_empty() {
+        return Err(Ended::Failed(
+            "The file holds no video or audio GStreamer could decode.".into(),
+        ));
+    }
+    Ok(CompleteJob {
+        renditions: std::mem::take(&mut index.renditions),
+        segments: std::mem::take(&mut index.segments),
+        media_version: Some(version),
+    })
+}
+
+async fn probe_in_background(source: &Path) -> Result<MediaInfo, Ended> {
+    let path = source.to_owned();
+    tokio::task::spawn_blocking(move || probe(&path))
+        .await
+        .map_err(|e| internal("probing the file", e))?
+        .map_err(|e| Ended::Failed(e.to_string()))
+}
+
+/// A failure of ours, not of the file: said plainly, with the detail for the operator.
+fn internal(doing: &str, e: impl std::fmt::Display) -> Ended {
+    Ended::Failed(format!("The worker failed while {doing}: {e}"))
+}
+
+/// A transcode error as one line: the input's message without its temporary path.
+fn readable(e: &WorkerError) -> String {
+    let text = match e {
+        WorkerError::Input { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(300)
+        .collect()
+}
+
+/// What an attempt stored so far: the index it completes with, and its progress.
+#[derive(Debug, Default)]
+struct Index {
+    renditions: Vec<RenditionReport>,
+    segments: Vec<SegmentReport>,
+    /// The source's duration in seconds.
+    duration: f64,
+}
+
+impl Index {
+    /// Seconds encoded: the first rendition's segments (every rung cuts at the same instants).
+    fn done_seconds(&self) -> f64 {
+        let Some(first) = self.renditions.first() else {
+            return 0.0;
+        };
+        self.segments
+            .iter()
+            .filter(|s| s.track == first.track && s.rung == first.rung)
+            .map(|s| s.duration)
+            .sum()
+    }
+
+    /// From 0 to 0.99: 1 is for completion.
+    fn progress(&self) -> f64 {
+        if self.duration <= 0.0 {
+            return 0.0;
+        }
+        (self.done_seconds() / self.duration).clamp(0.0, 0.99)
+    }
+}
+
+/// The packager's reporter for a job: the index is sent once, at completion.
+struct Collector(Arc<Mutex<Index>>);
+
+#[async_trait]
+impl Reporter for Collector {
+    async fn rendition(&self, _: &str, rendition: &RenditionReport) -> Result<(), ReportError> {
+        let mut index = self.0.lock().expect("index lock");
+        let same =
+            |r: &&mut RenditionReport| r.track == rendition.track && r.rung == rendition.rung;
+        match index.renditions.iter_mut().find(same) {
+            Some(known) => *known = rendition.clone(),
+            None => index.renditions.push(rendition.clone()),
+        }
+        Ok(())
+    }
+
+    async fn segment(&self, _: &str, segment: &SegmentReport) -> Result<(), ReportError> {
+        self.0
+            .lock()
+            .expect("index lock")
+            .segments
+            .push(segment.clone());
+        Ok(())
+    }
+
+    async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
+        Ok(())
+    }
+}
