@@ -212,12 +212,8 @@ impl S3Storage {
         Ok(request.uri().to_owned())
     }
 
-    async fn put_multipart(
-        &self,
-        key: &str,
-        body: Bytes,
-        content_type: &str,
-    ) -> Result<(), StorageError> {
+    /// Starts a multipart upload of `key`; returns its upload id.
+    async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
         let upload = self
             .client
             .create_multipart_upload()
@@ -233,6 +229,17 @@ impl S3Storage {
             key: key.to_owned(),
             message: "the store answered without an upload id".into(),
         })?;
+        Ok(upload_id.to_owned())
+    }
+
+    async fn put_multipart(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<(), StorageError> {
+        let upload_id = self.start_multipart(key, content_type).await?;
+        let upload_id = upload_id.as_str();
         match self.upload_parts(key, upload_id, &body).await {
             Ok(parts) => self.complete(key, upload_id, parts).await,
             Err(e) => {
@@ -249,21 +256,8 @@ impl S3Storage {
         path: &Path,
         content_type: &str,
     ) -> Result<(), StorageError> {
-        let upload = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .cache_control(cache_control_for(key))
-            .send()
-            .await
-            .map_err(|e| s3_error("CreateMultipartUpload", key, e))?;
-        let upload_id = upload.upload_id().ok_or_else(|| StorageError::S3 {
-            operation: "CreateMultipartUpload",
-            key: key.to_owned(),
-            message: "the store answered without an upload id".into(),
-        })?;
+        let upload_id = self.start_multipart(key, content_type).await?;
+        let upload_id = upload_id.as_str();
         match self.upload_file_parts(key, upload_id, path).await {
             Ok(parts) => self.complete(key, upload_id, parts).await,
             Err(e) => {
