@@ -410,7 +410,11 @@ impl Store {
         lecture_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))
+        let found = on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))?;
+        if found {
+            self.media_changed(lecture_id).await;
+        }
+        Ok(found)
     }
 
     /// The worker closed its live session. While the box still records (a network cut) the
@@ -428,7 +432,11 @@ impl Store {
         } else {
             LectureState::Ready
         };
-        on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))
+        let found = on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))?;
+        if found {
+            self.media_changed(lecture_id).await;
+        }
+        Ok(found)
     }
 
     /// A lecture by id, whoever asks (media and worker paths; their tokens decide access).
@@ -499,14 +507,19 @@ impl Store {
         lecture_id: &str,
         settings: &LectureSettings,
     ) -> Result<(), StoreError> {
-        on_backend!(self, db => db.update_lecture_settings(lecture_id, settings))
+        on_backend!(self, db => db.update_lecture_settings(lecture_id, settings))?;
+        // Trim points decide what the playlists list.
+        self.media_changed(lecture_id).await;
+        Ok(())
     }
 
     /// Deletes a lecture's rows (its renditions, segments, chunks and jobs go with it). The
     /// caller deletes its storage objects first.
     #[tracing::instrument(skip(self))]
     pub async fn delete_lecture(&self, lecture_id: &str) -> Result<(), StoreError> {
-        on_backend!(self, db => db.delete_lecture(lecture_id))
+        on_backend!(self, db => db.delete_lecture(lecture_id))?;
+        self.media_changed(lecture_id).await;
+        Ok(())
     }
 
     /// What `lecture` has to play and how long its main track is.
@@ -545,6 +558,7 @@ impl Store {
             return Ok(false);
         }
         on_backend!(self, db => db.upsert_rendition(lecture_id, r))?;
+        self.media_changed(lecture_id).await;
         Ok(true)
     }
 
@@ -560,6 +574,7 @@ impl Store {
             return Ok(false);
         }
         on_backend!(self, db => db.add_segment(lecture_id, s))?;
+        self.media_changed(lecture_id).await;
         Ok(true)
     }
 

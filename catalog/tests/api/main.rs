@@ -45,6 +45,7 @@ mod media;
 mod openapi;
 mod ops;
 mod pg_cluster;
+mod playlist_cache;
 mod privacy_registry;
 mod raw_chunks;
 mod s3_media;
