@@ -17,7 +17,7 @@
 //! which sees every change itself: its feed is complete from the start.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Lectures remembered as changed before the memory is folded into the floor. Distinct
 /// lectures, not changes: a day of live lectures is well under it.
@@ -30,7 +30,8 @@ pub struct Mark(u64);
 /// The change clock of one catalog process. Shared by every clone of its store.
 #[derive(Debug)]
 pub struct MediaChanges {
-    clock: Mutex<Clock>,
+    /// Read on every playlist served from memory, written on every change.
+    clock: RwLock<Clock>,
     /// Tells this replica's own announcements from the others' (`NOTIFY` reaches the sender
     /// too).
     replica: String,
@@ -52,7 +53,7 @@ impl MediaChanges {
     /// A clock that sees every change (`complete`) or that waits for its feed to come up.
     pub(crate) fn new(complete: bool) -> MediaChanges {
         MediaChanges {
-            clock: Mutex::new(Clock {
+            clock: RwLock::new(Clock {
                 now: 0,
                 changed: HashMap::new(),
                 floor: 0,
@@ -62,22 +63,24 @@ impl MediaChanges {
         }
     }
 
-    fn clock(&self) -> std::sync::MutexGuard<'_, Clock> {
-        // The clock is consistent after every statement: a panic elsewhere cannot break it.
-        self.clock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    // The clock is consistent after every statement: a panic elsewhere cannot break it.
+    fn read(&self) -> RwLockReadGuard<'_, Clock> {
+        self.clock.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Clock> {
+        self.clock.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Now, to be taken before reading; `None` while changes may go unseen (keep nothing).
     pub fn mark(&self) -> Option<Mark> {
-        let clock = self.clock();
+        let clock = self.read();
         clock.complete.then_some(Mark(clock.now))
     }
 
     /// True when nothing of `lecture` changed after `mark` and nothing was forgotten since.
     pub fn unchanged_since(&self, lecture: &str, mark: Mark) -> bool {
-        let clock = self.clock();
+        let clock = self.read();
         clock.complete
             && mark.0 >= clock.floor
             && clock.changed.get(lecture).is_none_or(|&at| at <= mark.0)
@@ -85,7 +88,7 @@ impl MediaChanges {
 
     /// `lecture`'s media changed (its write is committed).
     pub(crate) fn record(&self, lecture: &str) {
-        let mut clock = self.clock();
+        let mut clock = self.write();
         if clock.changed.len() >= REMEMBERED && !clock.changed.contains_key(lecture) {
             // Every change so far is at or before `now`: a mark of `now` or later does
             // without them.
@@ -100,7 +103,7 @@ impl MediaChanges {
     /// Changes may have been missed until now: nothing marked before vouches any more, and
     /// every change from here on is seen.
     pub(super) fn resume(&self) {
-        let mut clock = self.clock();
+        let mut clock = self.write();
         clock.now += 1;
         clock.floor = clock.now;
         clock.changed.clear();
@@ -109,7 +112,7 @@ impl MediaChanges {
 
     /// Changes may go unseen from now on, until [`MediaChanges::resume`].
     pub(super) fn suspend(&self) {
-        self.clock().complete = false;
+        self.write().complete = false;
     }
 
     /// The id this process puts in its announcements.
