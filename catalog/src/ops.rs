@@ -153,6 +153,13 @@ impl Metrics {
         self.with(|| metrics::counter!(SEGMENTS_REPORTED).increment(1));
     }
 
+    /// Folds the latency samples recorded since the last time into the histograms. Rendering
+    /// does it too, but without scrapes (no `metrics_token`) the samples would pile up: 8
+    /// bytes a request, forever.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// The Prometheus text exposition, with the lecture and job gauges set to `counts`
     /// first (a state without a count shows 0).
     pub fn render(&self, counts: &Counts) -> String {

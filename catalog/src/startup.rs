@@ -40,6 +40,10 @@ use crate::store::{DemoSeed, Store, StoreError};
 /// (`api::jobs::MAX_COMPLETION_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
 
+/// How often the metrics' latency samples are folded into their histograms (what
+/// `metrics-exporter-prometheus` does itself when it runs its own exporter).
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why the catalog could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -270,12 +274,21 @@ pub async fn run(
 ) -> Result<(), StartupError> {
     let state = AppState::new(config).await?;
     let store = state.store.clone();
+    let metrics = state.metrics.clone();
+    let upkeep = tokio::spawn(async move {
+        let mut every = tokio::time::interval(METRICS_UPKEEP);
+        loop {
+            every.tick().await;
+            metrics.run_upkeep();
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
     // The peer's address reaches handlers as `ConnectInfo` (login throttling).
     let service = axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app(state));
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
+    upkeep.abort();
     store.close().await;
     tracing::info!("catalog stopped");
     Ok(())
