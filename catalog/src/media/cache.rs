@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 use super::template::Template;
 use crate::store::changes::{Mark, MediaChanges};
 
-/// The most the cache holds, in bytes of rendered text (about 700 two-hour media playlists
+/// The most the cache holds, in bytes of rendered text (about 200 two-hour media playlists
 /// of 2 s segments, or thousands of short ones). A playlist over a sixteenth of it is
 /// rendered per request rather than crowding out the rest.
 pub const BUDGET: usize = 64 * 1024 * 1024;
