@@ -93,6 +93,10 @@ pub async fn refuse_cross_site(
     request: Request,
     next: Next,
 ) -> Response {
+    // Safe requests always pass: spare them working out the origin (media polls are many).
+    if !is_unsafe(request.method()) {
+        return next.run(request).await;
+    }
     let own = match &state.config.public_origin {
         Some(PublicOrigin(origin)) => Some(origin.clone()),
         None => origin_from_host(request.headers(), state.config.secure_cookies),
@@ -120,11 +124,7 @@ fn origin_from_host(headers: &HeaderMap, https: bool) -> Option<String> {
 /// True for an unsafe request without a bearer token that the browser marks cross-site or
 /// whose `Origin` is not `own` (an `Origin` with no known own origin is refused too).
 fn is_refused(method: &Method, headers: &HeaderMap, own: Option<&str>) -> bool {
-    let unsafe_method = matches!(
-        *method,
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
-    if !unsafe_method || has_bearer(headers) {
+    if !is_unsafe(method) || has_bearer(headers) {
         return false;
     }
     let cross_site = headers
@@ -135,6 +135,14 @@ fn is_refused(method: &Method, headers: &HeaderMap, own: Option<&str>) -> bool {
         origin.is_none() || origin.as_deref() != own
     });
     cross_site || foreign_origin
+}
+
+/// The methods that change things.
+fn is_unsafe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    )
 }
 
 fn has_bearer(headers: &HeaderMap) -> bool {

@@ -52,4 +52,4 @@ pub mod store;
 
 pub use config::{Config, ConfigError, ENV_PREFIX};
 pub use error::ApiError;
-pub use startup::{app, run, AppState, StartupError};
+pub use startup::{app, run, App, AppState, StartupError};

@@ -9,6 +9,11 @@ use lectern_catalog::{run, Config};
 use std::path::PathBuf;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, not the system's malloc: under load glibc's arenas serialise the many small
+/// allocations of a request (hyper, axum, tokio) whenever threads free each other's memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Lectern's catalog: people, courses, lectures, capture boxes and workers, and the
 /// playback authorisation for every byte of lecture media.
 #[derive(Parser, Debug)]

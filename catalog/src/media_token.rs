@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use crate::config::{MediaKey, MediaKeyId};
 
@@ -18,7 +19,9 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone, Debug)]
 pub struct MediaSigner {
     current: MediaKeyId,
-    keys: BTreeMap<MediaKeyId, MediaKey>,
+    /// Each key as an HMAC that has taken the key and nothing else: every token is checked
+    /// (each playlist and segment request), and keying is half the work of a short MAC.
+    keys: BTreeMap<MediaKeyId, HmacSha256>,
 }
 
 impl MediaSigner {
@@ -27,13 +30,28 @@ impl MediaSigner {
     pub fn new(id: MediaKeyId, key: MediaKey, previous: BTreeMap<MediaKeyId, MediaKey>) -> Self {
         let mut keys = previous;
         keys.insert(id.clone(), key);
+        let keys = keys
+            .into_iter()
+            .map(|(id, key)| {
+                let keyed = HmacSha256::new_from_slice(key.as_bytes())
+                    .expect("HMAC takes keys of any length");
+                (id, keyed)
+            })
+            .collect();
         MediaSigner { current: id, keys }
     }
 
-    fn mac(key_id: &str, key: &MediaKey, lecture: &str, expires: u64) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
-        mac.update(format!("{key_id}.{lecture}.{expires}").as_bytes());
+    /// The MAC of `"<key-id>.<lecture>.<expires>"`.
+    fn mac(key_id: &str, keyed: &HmacSha256, lecture: &str, expires: u64) -> HmacSha256 {
+        let mut digits = [0u8; 20]; // u64::MAX has 20
+        let mut rest = &mut digits[..];
+        write!(rest, "{expires}").expect("20 digits hold any u64");
+        let written = 20 - rest.len();
+        let mut mac = keyed.clone();
+        for part in [key_id.as_bytes(), b".", lecture.as_bytes(), b"."] {
+            mac.update(part);
+        }
+        mac.update(&digits[..written]);
         mac
     }
 
@@ -114,6 +132,17 @@ mod tests {
         assert!(
             !rotated.verify(&forged, "lec-a", 999),
             "the id is part of the MAC"
+        );
+    }
+
+    #[test]
+    fn a_token_carries_the_mac_of_its_key_id_lecture_and_expiry() {
+        let mut mac = HmacSha256::new_from_slice(&[1; 32]).unwrap();
+        mac.update(b"k1.lec-a.18446744073709551615");
+        let tag = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        assert_eq!(
+            signer(1).sign("lec-a", u64::MAX),
+            format!("k1.18446744073709551615.{tag}")
         );
     }
 

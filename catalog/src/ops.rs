@@ -9,7 +9,7 @@
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,12 +17,14 @@ use axum::{Json, Router};
 use lectern_packager::StorageKind;
 use lectern_wire::api::{ErrorBody, ErrorDetail, LectureState};
 use lectern_wire::jobs::JobState;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::error::ApiError;
@@ -38,6 +40,9 @@ pub const LECTURES: &str = "lectern_lectures";
 pub const JOBS: &str = "lectern_jobs";
 /// Segments workers reported stored (counter).
 pub const SEGMENTS_REPORTED: &str = "lectern_segments_reported_total";
+/// Playlists served, by where they came from: `memory` (rendered before, see
+/// `media::cache`) or `database` (counter).
+pub const PLAYLISTS_SERVED: &str = "lectern_playlists_served_total";
 
 /// Latency buckets: API answers take milliseconds, segment downloads can take seconds.
 const DURATION_BUCKETS: [f64; 12] = [
@@ -60,6 +65,19 @@ pub fn router() -> Router<AppState> {
 pub struct Metrics {
     recorder: Arc<PrometheusRecorder>,
     handle: PrometheusHandle,
+    /// The request counter and histogram of each route, method and status seen, registered
+    /// once: every request counts, and registering builds and looks up its labels each time.
+    requests: Arc<RwLock<HashMap<Box<str>, Vec<RequestMetrics>>>>,
+    /// [`PLAYLISTS_SERVED`] from memory and from the database.
+    playlists: [Counter; 2],
+}
+
+/// The metrics of one route, method and status.
+struct RequestMetrics {
+    method: &'static str,
+    status: u16,
+    count: Counter,
+    duration: Histogram,
 }
 
 impl fmt::Debug for Metrics {
@@ -81,9 +99,14 @@ impl Metrics {
             .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), &DURATION_BUCKETS)
             .expect("the latency buckets are not empty")
             .build_recorder();
+        let playlists = metrics::with_local_recorder(&recorder, || {
+            ["memory", "database"].map(|from| metrics::counter!(PLAYLISTS_SERVED, "from" => from))
+        });
         Metrics {
             handle: recorder.handle(),
             recorder: Arc::new(recorder),
+            requests: Arc::default(),
+            playlists,
         }
     }
 
@@ -93,20 +116,48 @@ impl Metrics {
 
     /// Counts one answered request and its latency. `route` is the route template (e.g.
     /// `/api/v1/lectures/{id}`), never the raw path, so IDs do not become label values.
-    pub fn http_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        let (method, route) = (method.to_owned(), route.to_owned());
-        self.with(|| {
-            let status = status.to_string();
-            metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status)
-                .increment(1);
-            metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route)
-                .record(elapsed.as_secs_f64());
-        });
+    pub fn http_request(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
+        let seconds = elapsed.as_secs_f64();
+        let known = self.requests.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(m) = find(&known, method, route, status) {
+            m.count.increment(1);
+            m.duration.record(seconds);
+            return;
+        }
+        drop(known);
+        let mut known = self
+            .requests
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if find(&known, method, route, status).is_none() {
+            let m = self.with(|| RequestMetrics {
+                method,
+                status,
+                count: metrics::counter!(HTTP_REQUESTS, "method" => method, "route" => route.to_owned(), "status" => status.to_string()),
+                duration: metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route.to_owned()),
+            });
+            known.entry(route.into()).or_default().push(m);
+        }
+        let m = find(&known, method, route, status).expect("registered above");
+        m.count.increment(1);
+        m.duration.record(seconds);
+    }
+
+    /// Counts a playlist served, rendered before (`from_memory`) or from the database.
+    pub fn playlist_served(&self, from_memory: bool) {
+        self.playlists[usize::from(!from_memory)].increment(1);
     }
 
     /// Counts a segment a worker reported stored.
     pub fn segment_reported(&self) {
         self.with(|| metrics::counter!(SEGMENTS_REPORTED).increment(1));
+    }
+
+    /// Folds the latency samples recorded since the last time into the histograms. Rendering
+    /// does it too, but without scrapes (no `metrics_token`) the samples would pile up: 8
+    /// bytes a request, forever.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
     }
 
     /// The Prometheus text exposition, with the lecture and job gauges set to `counts`
@@ -125,6 +176,18 @@ impl Metrics {
         self.handle.run_upkeep();
         self.handle.render()
     }
+}
+
+fn find<'a>(
+    known: &'a HashMap<Box<str>, Vec<RequestMetrics>>,
+    method: &str,
+    route: &str,
+    status: u16,
+) -> Option<&'a RequestMetrics> {
+    known
+        .get(route)?
+        .iter()
+        .find(|m| m.method == method && m.status == status)
 }
 
 /// What the gauges show, counted in the database at each scrape.
@@ -163,21 +226,30 @@ fn state_label(state: LectureState) -> &'static str {
 /// Middleware: counts every request by its route template and status.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
-    let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(request.method());
+    let response = next.run(request).await;
+    state.metrics.http_request(
+        method,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        response.status().as_u16(),
+        start.elapsed(),
+    );
+    response
+}
+
+/// A request's method as a label: the ones the catalog answers, and `other`.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
         _ => "other",
     }
-    .to_owned();
-    let response = next.run(request).await;
-    state
-        .metrics
-        .http_request(&method, &route, response.status().as_u16(), start.elapsed());
-    response
 }
 
 fn not_ready(message: &str) -> Response {

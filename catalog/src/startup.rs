@@ -1,20 +1,27 @@
 //! Building and running the catalog: [`AppState::new`] connects, migrates and seeds;
-//! [`app`] assembles the router (tests drive it with `tower::ServiceExt::oneshot`);
+//! [`app`] assembles the service (tests drive it with `tower::ServiceExt::oneshot`);
 //! [`run`] serves it on a listener until `shutdown` resolves, with each connection's peer
 //! address as `ConnectInfo<SocketAddr>` (tests driving [`app`] directly have none).
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::header::{HeaderName, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use lectern_packager::Storage;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower::util::BoxCloneSyncService;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -23,6 +30,7 @@ use crate::auth;
 use crate::config::Config;
 use crate::cross_site;
 use crate::error::ApiError;
+use crate::media::cache::PlaylistCache;
 use crate::media_token::MediaSigner;
 use crate::ops::{self, Metrics};
 use crate::store::{DemoSeed, Store, StoreError};
@@ -31,6 +39,10 @@ use crate::store::{DemoSeed, Store, StoreError};
 /// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`) and job completions
 /// (`api::jobs::MAX_COMPLETION_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How often the metrics' latency samples are folded into their histograms (what
+/// `metrics-exporter-prometheus` does itself when it runs its own exporter).
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the catalog could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -47,13 +59,29 @@ pub enum StartupError {
 }
 
 /// What every handler shares: the store, the media token signer, the storage and the config.
+/// One `Arc`: the state is cloned for each request by every middleware layer, router level
+/// and extractor that takes it, so a clone must be one counter, not one per field.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// The fields of [`AppState`], reached through it.
+#[derive(Debug)]
+pub struct Shared {
     pub(crate) store: Store,
     pub(crate) signer: MediaSigner,
     pub(crate) storage: Arc<dyn Storage>,
-    pub(crate) config: Arc<Config>,
+    pub(crate) config: Config,
     pub(crate) metrics: Metrics,
+    /// Rendered playlists (see `media::cache`).
+    pub(crate) playlists: PlaylistCache,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
@@ -61,6 +89,7 @@ impl AppState {
     pub async fn new(config: Config) -> Result<AppState, StartupError> {
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
+        store.follow_other_replicas();
         if config.demo.seed {
             let hash_password = || auth::hash_password(crate::store::DEMO_PASSWORD);
             let seed = DemoSeed {
@@ -78,17 +107,18 @@ impl AppState {
             .storage
             .open(&config.storage_dir)
             .map_err(crate::config::storage_error)?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             signer: MediaSigner::new(
                 config.media_key_id.clone(),
                 config.media_key.clone(),
                 config.previous_media_keys.clone(),
             ),
             storage,
-            config: Arc::new(config),
+            config,
             metrics: Metrics::new(),
+            playlists: PlaylistCache::new(Arc::clone(store.media_changes())),
             store,
-        })
+        })))
     }
 
     /// The store behind this catalog (for tests and tools that need it directly).
@@ -107,20 +137,28 @@ impl AppState {
     }
 }
 
-/// The whole catalog as one router: `/api/v1`, `/media`, `/healthz`, `/readyz`, `/metrics` and the player's static
-/// files at `/` (when `web_dir` exists), falling back to its `index.html` for client routes.
-pub fn app(state: AppState) -> Router {
+/// The whole catalog as one service, as [`app`] builds it. Cloned per connection, not per
+/// request.
+pub type App = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// The whole catalog: `/api/v1`, `/media`, `/healthz`, `/readyz`, `/metrics` and the player's
+/// static files at `/` (when `web_dir` exists), falling back to its `index.html` for client
+/// routes.
+///
+/// Middleware that needs the matched route (metrics by route template) wraps each route, so
+/// it is cloned with the route for every request; the rest wraps the router once.
+pub fn app(state: AppState) -> App {
     let mut router = Router::new()
         .merge(crate::ops::router())
         .nest("/api/v1", crate::api::router())
-        .nest("/media", crate::media::router());
-    router = match state.config.web_dir.as_ref().filter(|dir| dir.is_dir()) {
-        Some(dir) => {
-            let spa = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
-            router.fallback_service(spa)
-        }
-        None => router.fallback(|| async { ApiError::NotFound }),
-    };
+        .merge(crate::media::router());
+    let web = state
+        .config
+        .web_dir
+        .as_ref()
+        .filter(|dir| dir.is_dir())
+        .map(|dir| ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
+    router = router.fallback(move |request: Request| fallback(web.clone(), request));
     // Every route reads at most BODY_LIMIT, but the raw chunk upload, the CSV imports, a
     // job's completion (a segment index) and a course's file uploads, which have their own.
     let uploads = Router::new()
@@ -139,15 +177,22 @@ pub fn app(state: AppState) -> Router {
                 .nest("/api/v1", crate::api::uploads::router())
                 .layer(RequestBodyLimitLayer::new(upload_limit(&state.config))),
         );
-    router
+    let routes = router
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .merge(uploads)
-        .layer(middleware::map_response(payload_too_large_as_api_error))
-        // Innermost, so its 403s get the headers below, the metrics and the trace.
+        // Inside the metrics, so its 403s are counted.
         .layer(middleware::from_fn_with_state(
             state.clone(),
             cross_site::refuse_cross_site,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), ops::track))
+        .with_state(state);
+    let service = ServiceBuilder::new()
+        .map_response(|response: axum::http::Response<_>| response.map(Body::new))
+        // Outermost: every log line of a request, and its answer, carry its id.
+        .layer(SetRequestIdLayer::x_request_id(NewRequestId))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetResponseHeaderLayer::if_not_present(
             X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -161,12 +206,41 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
-        .layer(middleware::from_fn_with_state(state.clone(), ops::track))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        // Outermost: every log line of a request, and its answer, carry its id.
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .with_state(state)
+        .layer(middleware::map_response(payload_too_large_as_api_error))
+        .service(routes);
+    BoxCloneSyncService::new(service)
+}
+
+/// What no route takes: below `/media` a plain 404, as every media refusal; elsewhere the
+/// player's files (`web`, its `index.html` for client routes) when they are served, else the
+/// API's 404.
+async fn fallback(web: Option<ServeDir<ServeFile>>, request: Request) -> Response {
+    if crate::media::is_media_path(request.uri().path()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(web) = web else {
+        return ApiError::NotFound.into_response();
+    };
+    match web.oneshot(request).await {
+        Ok(response) => response.map(Body::new),
+        Err(infallible) => match infallible {},
+    }
+}
+
+/// Makes a request id, a random UUID, from the thread's generator: tower-http's
+/// `MakeRequestUuid` asks the kernel each time (a system call per request), and an id is no
+/// secret.
+#[derive(Clone, Copy)]
+struct NewRequestId;
+
+impl MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut text = uuid::Uuid::encode_buffer();
+        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// The span every log line of a request is written in: its id (`x-request-id`, given by a
@@ -212,12 +286,21 @@ pub async fn run(
 ) -> Result<(), StartupError> {
     let state = AppState::new(config).await?;
     let store = state.store.clone();
+    let metrics = state.metrics.clone();
+    let upkeep = tokio::spawn(async move {
+        let mut every = tokio::time::interval(METRICS_UPKEEP);
+        loop {
+            every.tick().await;
+            metrics.run_upkeep();
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
     // The peer's address reaches handlers as `ConnectInfo` (login throttling).
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let service = axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app(state));
     axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await?;
+    upkeep.abort();
     store.close().await;
     tracing::info!("catalog stopped");
     Ok(())

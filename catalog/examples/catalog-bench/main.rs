@@ -36,6 +36,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, not the system's malloc: under load glibc's arenas serialise the many small
+/// allocations of a request (hyper, axum, tokio) whenever threads free each other's memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use crate::playlists::Load;
 use crate::report::Figures;
 use crate::shape::{Shape, Sizes};

@@ -196,11 +196,14 @@ impl Store {
         let max_attempts = i64::from(policy.max_attempts);
         let error = silent_worker_error(policy);
         let gave_up = on_backend!(self, db => db.fail_abandoned_jobs(max_attempts, &error, now))?;
-        if gave_up > 0 {
+        if !gave_up.is_empty() {
             tracing::warn!(
-                jobs = gave_up,
+                jobs = gave_up.len(),
                 "jobs failed: their workers went silent on the last attempt"
             );
+        }
+        for lecture_id in &gave_up {
+            self.media_changed(lecture_id).await;
         }
         let lease_until = now + policy.lease();
         on_backend!(self, db => db.claim_job(worker_id, lease_until, max_attempts, now))
@@ -237,7 +240,10 @@ impl Store {
         index: &CompleteJob,
         now: DateTime<Utc>,
     ) -> Result<(), JobError> {
-        if on_backend!(self, db => db.complete_job(worker_id, job_id, index, now))? {
+        if let Some(lecture_id) =
+            on_backend!(self, db => db.complete_job(worker_id, job_id, index, now))?
+        {
+            self.media_changed(&lecture_id).await;
             return Ok(());
         }
         match self.refusal(worker_id, job_id).await {
@@ -260,7 +266,10 @@ impl Store {
     ) -> Result<FailOutcome, JobError> {
         let max_attempts = i64::from(policy.max_attempts);
         match on_backend!(self, db => db.fail_job(worker_id, job_id, error, max_attempts, now))? {
-            Some(JobState::Failed) => Ok(FailOutcome::Failed),
+            Some((JobState::Failed, lecture_id)) => {
+                self.media_changed(&lecture_id).await;
+                Ok(FailOutcome::Failed)
+            }
             Some(_) => Ok(FailOutcome::Retried),
             None => Err(self.refusal(worker_id, job_id).await),
         }

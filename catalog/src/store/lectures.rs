@@ -474,7 +474,11 @@ impl Store {
         lecture_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))
+        let found = on_backend!(self, db => db.stop_lecture(&agent.room_id, lecture_id, now))?;
+        if found {
+            self.media_changed(lecture_id).await;
+        }
+        Ok(found)
     }
 
     /// The worker closed its live session. While the box still records (a network cut) the
@@ -497,7 +501,11 @@ impl Store {
         } else {
             LectureState::Ready
         };
-        on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))
+        let found = on_backend!(self, db => db.finish_lecture(lecture_id, state, error, now))?;
+        if found {
+            self.media_changed(lecture_id).await;
+        }
+        Ok(found)
     }
 
     /// Whether `worker_id` may report on `lecture_id`: only the worker its live session was
@@ -608,7 +616,10 @@ impl Store {
         lecture_id: &str,
         settings: &LectureSettings,
     ) -> Result<(), StoreError> {
-        on_backend!(self, db => db.update_lecture_settings(lecture_id, settings))
+        on_backend!(self, db => db.update_lecture_settings(lecture_id, settings))?;
+        // Trim points decide what the playlists list.
+        self.media_changed(lecture_id).await;
+        Ok(())
     }
 
     /// Deletes a lecture's rows (its renditions, segments, chunks and jobs go with it). The
@@ -616,7 +627,11 @@ impl Store {
     /// planned lecture a box started recording meanwhile).
     #[tracing::instrument(skip(self))]
     pub async fn delete_lecture(&self, lecture_id: &str) -> Result<bool, StoreError> {
-        on_backend!(self, db => db.delete_lecture(lecture_id))
+        let deleted = on_backend!(self, db => db.delete_lecture(lecture_id))?;
+        if deleted {
+            self.media_changed(lecture_id).await;
+        }
+        Ok(deleted)
     }
 
     /// What `lecture` has to play and how long its main track is.
@@ -658,6 +673,7 @@ impl Store {
             return Ok(false);
         }
         on_backend!(self, db => db.upsert_rendition(lecture_id, r))?;
+        self.media_changed(lecture_id).await;
         Ok(true)
     }
 
@@ -674,6 +690,7 @@ impl Store {
             return Ok(false);
         }
         on_backend!(self, db => db.add_segment(lecture_id, s))?;
+        self.media_changed(lecture_id).await;
         Ok(true)
     }
 

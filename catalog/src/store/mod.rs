@@ -15,6 +15,8 @@
 //! - [`people`]: institutes, users, sessions, courses, enrolments and who may see what.
 //! - [`users`]: accounts as institutes manage them: invitations, activation, sign-up.
 //! - [`lectures`]: capture boxes, workers, lectures, renditions and segments.
+//! - [`changes`]: which lectures' media changed since a point, here and on other replicas,
+//!   so what was read about them can be kept without asking again.
 //! - [`jobs`]: work for transcode workers: queued, claimed under a lease, completed with a
 //!   segment index or failed and retried.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
@@ -34,6 +36,7 @@ macro_rules! on_backend {
 }
 
 mod audit;
+pub mod changes;
 mod courses;
 mod database;
 mod jobs;
@@ -65,6 +68,9 @@ pub use users::{Invitation, UserError, UserQuery};
 
 use lectern_wire::api::LectureState;
 use std::fmt;
+use std::sync::Arc;
+
+use changes::MediaChanges;
 
 /// Why the store failed. Handlers turn these into 500s.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +145,8 @@ impl fmt::Display for DatabaseKind {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// The media changes this store made or heard of (shared by its clones).
+    changes: Arc<MediaChanges>,
 }
 
 /// The backend a [`Store`] forwards to (see [`on_backend!`]).
@@ -159,9 +167,43 @@ impl Store {
                 Backend::Postgres(postgres::PostgresDb::connect(database_url).await?)
             }
         };
-        let store = Store { backend };
+        // One catalog process owns an SQLite file and sees every change; PostgreSQL replicas
+        // see the others' changes only once they follow them (`follow_other_replicas`).
+        let complete = matches!(backend, Backend::Sqlite(_));
+        let store = Store {
+            backend,
+            changes: Arc::new(MediaChanges::new(complete)),
+        };
         tracing::info!(database = %store.kind(), "database connected");
         Ok(store)
+    }
+
+    /// The clock of media changes, for whoever keeps what it read about a lecture's media.
+    pub fn media_changes(&self) -> &Arc<MediaChanges> {
+        &self.changes
+    }
+
+    /// Starts following the media changes other catalog replicas make (PostgreSQL; on SQLite
+    /// there are none). Until it is listening, [`MediaChanges::mark`] gives no marks.
+    pub fn follow_other_replicas(&self) {
+        if let Backend::Postgres(db) = &self.backend {
+            db.follow_media_changes(&self.changes);
+        }
+    }
+
+    /// `lecture_id`'s media changed (the write is committed): recorded, and announced to the
+    /// other replicas. An announcement that fails is logged: they notice within their cache's
+    /// lifetime.
+    async fn media_changed(&self, lecture_id: &str) {
+        self.changes.record(lecture_id);
+        if let Backend::Postgres(db) = &self.backend {
+            if let Err(error) = db
+                .announce_media_change(self.changes.replica(), lecture_id)
+                .await
+            {
+                tracing::warn!(%error, lecture = lecture_id, "could not announce a media change to other replicas");
+            }
+        }
     }
 
     /// Which database is behind this store (for logs and tests; handlers do not ask).

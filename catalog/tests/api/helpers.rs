@@ -4,10 +4,9 @@
 use axum::body::Bytes;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
-use axum::Router;
 use chrono::{TimeZone, Utc};
 use lectern_catalog::store::DatabaseKind;
-use lectern_catalog::{app, AppState, Config};
+use lectern_catalog::{app, App, AppState, Config};
 use lectern_wire::agent::RecordingStarted;
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -90,7 +89,7 @@ impl TestDatabase {
 /// A catalog with the demo seeded.
 pub struct TestApp {
     pub state: AppState,
-    router: Router,
+    router: App,
     pub storage: TempDir,
     _db: TestDatabase,
 }
@@ -152,37 +151,23 @@ impl TestApp {
         body: Option<Value>,
         extra: &[(&str, &str)],
     ) -> Answer {
-        let mut request = Request::builder().method(method).uri(uri);
-        match who {
-            As::Nobody => {}
-            As::Cookie(cookie) => request = request.header(header::COOKIE, cookie),
-            As::Bearer(token) => {
-                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
-            }
-        }
-        for (name, value) in extra {
-            request = request.header(*name, *value);
-        }
-        let request = match body {
-            Some(body) => request
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-            None => request.body(Body::empty()).unwrap(),
-        };
-        self.request(request).await
+        self.request(build(method, uri, who, body, extra)).await
     }
 
     /// Sends a request built by the test (e.g. with a `ConnectInfo` extension).
     pub async fn request(&self, request: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        Answer {
-            status,
-            headers,
-            body,
+        answer(&self.router, request).await
+    }
+
+    /// Another catalog on the same database and storage, with a memory of its own: a
+    /// replica behind the same load balancer.
+    pub async fn replica(&self) -> Replica {
+        let state = AppState::new(self.state.config().clone())
+            .await
+            .expect("the replica starts");
+        Replica {
+            router: app(state.clone()),
+            state,
         }
     }
 
@@ -305,6 +290,57 @@ impl TestApp {
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
         let master = answer.json()["master"].as_str().unwrap().to_owned();
         (lecture, master)
+    }
+}
+
+/// A second catalog beside a [`TestApp`] (see [`TestApp::replica`]).
+pub struct Replica {
+    pub state: AppState,
+    router: App,
+}
+
+impl Replica {
+    pub async fn get(&self, uri: &str, who: As<'_>) -> Answer {
+        answer(&self.router, build(Method::GET, uri, who, None, &[])).await
+    }
+}
+
+fn build(
+    method: Method,
+    uri: &str,
+    who: As<'_>,
+    body: Option<Value>,
+    extra: &[(&str, &str)],
+) -> Request<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    match who {
+        As::Nobody => {}
+        As::Cookie(cookie) => request = request.header(header::COOKIE, cookie),
+        As::Bearer(token) => {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"))
+        }
+    }
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
+    match body {
+        Some(body) => request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+        None => request.body(Body::empty()).unwrap(),
+    }
+}
+
+async fn answer(router: &App, request: Request<Body>) -> Answer {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Answer {
+        status,
+        headers,
+        body,
     }
 }
 

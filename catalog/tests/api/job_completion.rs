@@ -109,9 +109,23 @@ async fn completion_switches_to_the_new_version_at_once_and_the_lecture_plays(db
         (Some("running"), Some(0.4))
     );
 
+    // A viewer polls the live copy meanwhile: its playlist is kept in memory.
+    let (_, token) = student_media(&app, &lecture).await;
+    let live_720p = format!("/media/{lecture}/presenter/720p/index.m3u8?token={token}");
+    for _ in 0..2 {
+        let playlist = app.get(&live_720p, As::Nobody).await.text();
+        assert!(playlist.contains("\n0.ts?token="), "{playlist}");
+        assert!(!playlist.contains("#EXT-X-ENDLIST"), "{playlist}");
+    }
+
     store_segments(&app, &lecture, "v2", &[0, 1, 2]);
     let (status, text) = complete(&app, WORKER_TOKEN, &job, index(Some("v2"), &[0, 1, 2])).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    let playlist = app.get(&live_720p, As::Nobody).await.text();
+    assert!(
+        playlist.contains("#EXT-X-ENDLIST") && playlist.contains("2.ts?token="),
+        "the new version at once, not the kept live copy: {playlist}"
+    );
 
     let row = store.lecture(&lecture).await.unwrap().unwrap();
     assert_eq!(row.media_version, "v2");

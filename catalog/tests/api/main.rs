@@ -46,6 +46,7 @@ mod openapi;
 mod ops;
 mod pg_cluster;
 mod planned_lectures;
+mod playlist_cache;
 mod privacy_registry;
 mod raw_chunks;
 mod s3_media;

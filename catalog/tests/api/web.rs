@@ -29,9 +29,11 @@ async fn the_player_is_served_at_the_root_with_index_html_for_client_routes(db: 
     let api = app.get("/api/v1/no-such-thing", As::Nobody).await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert_eq!(api.json()["error"]["code"], "not_found");
-    let media = app.get("/media/x/y", As::Nobody).await;
-    assert_eq!(media.status, StatusCode::NOT_FOUND);
-    assert!(media.body.is_empty());
+    for path in ["/media", "/media/", "/media/x/y", "/media/x/y/z/0.ts/more"] {
+        let media = app.get(path, As::Nobody).await;
+        assert_eq!(media.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(media.body.is_empty(), "{path}");
+    }
     assert_eq!(app.get("/healthz", As::Nobody).await.text(), "ok");
 }
 

@@ -4,6 +4,7 @@
 //! Times are `timestamptz` bound and read as `DateTime<Utc>`; booleans are `boolean`;
 //! emails compare through `lower(email)` (a unique index on it keeps them unique).
 
+mod changes;
 mod login_attempts;
 mod queries;
 mod raw_chunks;

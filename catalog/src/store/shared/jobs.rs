@@ -106,13 +106,13 @@ impl Db {
     }
 
     /// Fails the running jobs whose lease ran out on their last attempt, and the
-    /// `processing` lectures that waited for them, with `error`; returns how many.
+    /// `processing` lectures that waited for them, with `error`; returns their lectures.
     pub(in crate::store) async fn fail_abandoned_jobs(
         &self,
         max_attempts: i64,
         error: &str,
         now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // A write first: on SQLite the transaction holds the database from here on.
         let abandoned: Vec<(String, String)> = sqlx::query_as(
@@ -131,7 +131,10 @@ impl Db {
             }
         }
         tx.commit().await?;
-        Ok(abandoned.len())
+        Ok(abandoned
+            .into_iter()
+            .map(|(lecture_id, _)| lecture_id)
+            .collect())
     }
 
     /// Gives `worker_id` the oldest runnable job with a lease until `lease_until`, counting
@@ -213,15 +216,15 @@ impl Db {
 
     /// In one transaction: marks a job `worker_id` holds running as done, records its
     /// segment index (a new media version first drops the lecture's old renditions and
-    /// segments) and makes a lecture that waited for it `ready`. False, with nothing
-    /// changed, when the worker does not hold it running.
+    /// segments) and makes a lecture that waited for it `ready`. Returns the job's lecture;
+    /// `None`, with nothing changed, when the worker does not hold it running.
     pub(in crate::store) async fn complete_job(
         &self,
         worker_id: &str,
         job_id: &str,
         index: &CompleteJob,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // A write first: on SQLite the transaction holds the database from here on.
         let done: Option<(String, String)> = sqlx::query_as(
@@ -235,7 +238,7 @@ impl Db {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((lecture_id, kind)) = done else {
-            return Ok(false);
+            return Ok(None);
         };
         // Locks the lecture, so two completions of it switch versions one after the other.
         let (current,): (String,) = sqlx::query_as(&format!(
@@ -272,13 +275,13 @@ impl Db {
             .await?;
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(lecture_id))
     }
 
     /// Ends the attempt of a job `worker_id` holds running with `error`: back to `queued`,
     /// or `failed` once `max_attempts` attempts were made (failing a `processing` lecture
-    /// that waited for it). Returns the job's new state; `None`, with nothing changed, when
-    /// the worker does not hold it running.
+    /// that waited for it). Returns the job's new state and its lecture; `None`, with nothing
+    /// changed, when the worker does not hold it running.
     pub(in crate::store) async fn fail_job(
         &self,
         worker_id: &str,
@@ -286,7 +289,7 @@ impl Db {
         error: &str,
         max_attempts: i64,
         now: DateTime<Utc>,
-    ) -> Result<Option<JobState>, StoreError> {
+    ) -> Result<Option<(JobState, String)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // A write first: on SQLite the transaction holds the database from here on.
         let row: Option<(String, String, String)> = sqlx::query_as(
@@ -310,7 +313,7 @@ impl Db {
             fail_lecture(&mut tx, &lecture_id, error, now).await?;
         }
         tx.commit().await?;
-        Ok(Some(state))
+        Ok(Some((state, lecture_id)))
     }
 
     /// A lecture's jobs, oldest first.

@@ -2,8 +2,11 @@
 //! [`MediaSigner`](crate::media_token::MediaSigner) token scoped to one lecture, and the
 //! token is checked before anything else. Any refusal is a plain 404, so a URL tells an
 //! outsider nothing. Playlists are rendered from the catalog's rows with the packager's
-//! m3u8-rs functions, the token on every URI; segments are served from local storage with
-//! byte ranges.
+//! m3u8-rs functions, the token on every URI, and kept rendered in memory ([`cache`]: how
+//! it stays current); segments are served from local storage with byte ranges.
+
+pub mod cache;
+pub mod template;
 
 use axum::body::Body;
 use axum::extract::rejection::{PathRejection, QueryRejection};
@@ -21,21 +24,37 @@ use serde::Deserialize;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::startup::AppState;
+use crate::store::changes::Mark;
 use crate::store::{LectureRow, StoreError};
+use cache::{Playlist, ENDED_LIFETIME, LIVE_LIFETIME};
+use template::Template;
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
 const SEGMENT_CACHE: &str = "private, max-age=31536000, immutable";
 /// How long a presigned segment URL works: the player follows the redirect at once.
-const PRESIGNED_LIFETIME: std::time::Duration = std::time::Duration::from_secs(600);
+const PRESIGNED_LIFETIME: Duration = Duration::from_secs(600);
 
-/// The media routes, relative to `/media`; anything else below `/media` is a plain 404.
+/// The media routes, under `/media`; anything else below `/media` is a plain 404 too
+/// ([`is_media_path`], which the catalog's fallback asks). Merged into the catalog's router
+/// rather than nested, which would rewrite every request's URI and route it twice.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/{lecture}/master.m3u8", get(master))
-        .route("/{lecture}/{track}/{rung}/{file}", get(rendition_file))
-        .fallback(|| async { StatusCode::NOT_FOUND })
+        .route("/media/{lecture}/master.m3u8", get(master))
+        .route(
+            "/media/{lecture}/{track}/{rung}/{file}",
+            get(rendition_file),
+        )
+}
+
+/// True for `/media` and everything below it.
+pub fn is_media_path(path: &str) -> bool {
+    path.strip_prefix("/media")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 #[derive(Deserialize)]
@@ -82,6 +101,11 @@ async fn master(
     let Some(token) = valid_token(&state, &lecture_id, query) else {
         return not_found();
     };
+    if let Some(kept) = kept(&state, &lecture_id, Playlist::Master, &token) {
+        return kept;
+    }
+    // Taken before reading, so that a change made meanwhile keeps what is read from being kept.
+    let mark = state.playlists.mark();
     let lecture = match state.store.lecture(&lecture_id).await {
         Ok(Some(lecture)) => lecture,
         Ok(None) => return not_found(),
@@ -95,9 +119,18 @@ async fn master(
     if renditions.is_empty() {
         return not_found();
     }
-    playlist_response(playlist::master(&renditions, |r| {
-        format!("{}/{}/index.m3u8?token={token}", r.track, r.rung)
-    }))
+    let render = |token: &str| {
+        playlist::master(&renditions, |r| {
+            format!("{}/{}/index.m3u8?token={token}", r.track, r.rung)
+        })
+    };
+    let rendered = Rendering {
+        lecture: &lecture,
+        which: Playlist::Master,
+        mark,
+        uris: renditions.len(),
+    };
+    rendered.answer(&state, render, &token)
 }
 
 async fn rendition_file(
@@ -135,6 +168,12 @@ async fn media_playlist(
     rung: &str,
     token: &str,
 ) -> Response {
+    let which = Playlist::Media { track, rung };
+    if let Some(kept) = kept(state, lecture_id, which, token) {
+        return kept;
+    }
+    // Taken before reading, so that a change made meanwhile keeps what is read from being kept.
+    let mark = state.playlists.mark();
     let lecture = match state.store.lecture(lecture_id).await {
         Ok(Some(lecture)) => lecture,
         Ok(None) => return not_found(),
@@ -149,10 +188,69 @@ async fn media_playlist(
     }
     // Live it is an EVENT playlist; once the worker closed the lecture, the same segments
     // with ENDLIST are the on-demand copy (design decision 2).
-    let ended = matches!(lecture.state, LectureState::Ready | LectureState::Failed);
-    playlist_response(playlist::media(&segments, ended, |s| {
-        format!("{}.ts?token={token}", s.sequence)
-    }))
+    let ended = ended(&lecture);
+    let render = |token: &str| {
+        playlist::media(&segments, ended, |s| {
+            format!("{}.ts?token={token}", s.sequence)
+        })
+    };
+    let rendered = Rendering {
+        lecture: &lecture,
+        which,
+        mark,
+        uris: segments.len(),
+    };
+    rendered.answer(state, render, token)
+}
+
+fn ended(lecture: &LectureRow) -> bool {
+    matches!(lecture.state, LectureState::Ready | LectureState::Failed)
+}
+
+/// The playlist for `token` from memory, if it is kept there.
+fn kept(state: &AppState, lecture_id: &str, which: Playlist<'_>, token: &str) -> Option<Response> {
+    let template = state.playlists.get(lecture_id, which)?;
+    state.metrics.playlist_served(true);
+    Some(playlist_response(template.fill(token)))
+}
+
+/// A playlist about to be rendered from rows read after `mark`, with `uris` URIs.
+struct Rendering<'a> {
+    lecture: &'a LectureRow,
+    which: Playlist<'a>,
+    mark: Option<Mark>,
+    uris: usize,
+}
+
+impl Rendering<'_> {
+    /// Answers with what `render` gives for `token`, keeping it as a template for the next
+    /// viewers. Should the template not come out (the placeholder clashed with the text), it
+    /// renders for this viewer only.
+    fn answer(self, state: &AppState, render: impl Fn(&str) -> Vec<u8>, token: &str) -> Response {
+        state.metrics.playlist_served(false);
+        let Some(template) = Template::render(self.uris, &render) else {
+            tracing::warn!(lecture = %self.lecture.id, "a playlist could not be templated; rendered for its viewer");
+            return playlist_response(render(token));
+        };
+        let body = template.fill(token);
+        if let Some(mark) = self.mark {
+            let lifetime = lifetime(self.lecture);
+            let template = Arc::new(template);
+            state
+                .playlists
+                .put(&self.lecture.id, self.which, mark, template, lifetime);
+        }
+        playlist_response(body)
+    }
+}
+
+/// How long a lecture's playlists may be served from memory (see [`cache`]).
+fn lifetime(lecture: &LectureRow) -> Duration {
+    if ended(lecture) {
+        ENDED_LIFETIME
+    } else {
+        LIVE_LIFETIME
+    }
 }
 
 async fn segment(
@@ -232,6 +330,21 @@ async fn presigned_redirect(state: &AppState, key: &str) -> Response {
         Err(error) => {
             tracing::error!(%key, %error, "could not presign a segment URL");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn media_paths_are_media_and_below() {
+        for path in ["/media", "/media/", "/media/x", "/media/x/y/z/0.ts"] {
+            assert!(is_media_path(path), "{path}");
+        }
+        for path in ["/", "/mediax", "/medi", "/api/v1/media", "/index.html"] {
+            assert!(!is_media_path(path), "{path}");
         }
     }
 }
