@@ -64,6 +64,12 @@ pub enum ApiError {
     /// The request is understood but the state does not allow it (409).
     #[error("{0}")]
     Conflict(String),
+    /// The thing existed for the caller but has expired (410): a resumable upload.
+    #[error("{0}")]
+    Gone(String),
+    /// A protocol version the endpoint does not speak (412): tus's `Tus-Resumable`.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// An uploaded body does not have the SHA-256 it was sent with (422); nothing was kept.
     #[error("{0}")]
     ChecksumMismatch(String),
@@ -94,6 +100,10 @@ impl ApiError {
             ApiError::InvalidActivationLink => (StatusCode::BAD_REQUEST, "invalid_activation_link"),
             ApiError::WeakPassword(_) => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Gone(_) => (StatusCode::GONE, "gone"),
+            ApiError::PreconditionFailed(_) => {
+                (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+            }
             ApiError::ChecksumMismatch(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "checksum_mismatch")
             }

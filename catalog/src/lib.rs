@@ -25,6 +25,10 @@
 //! Accounts are made by institutes ([`accounts`], [`password_policy`]): admins invite people
 //! with single-use activation links; where an institute allows it, people sign up.
 //!
+//! People upload lecture files whole (`api::uploads`) or, when they are big, resumably on the
+//! tus protocol (`api::resumable`), whose bytes wait in storage ([`staging`]) until the last
+//! arrives.
+//!
 //! What the catalog keeps about people, why, for how long, and how it is exported and
 //! erased is listed column by column in [`privacy::registry`] (`docs/privacy.md`).
 //!
@@ -47,6 +51,7 @@ pub mod ops;
 pub mod password_policy;
 pub mod privacy;
 pub mod recurrence;
+pub mod staging;
 pub mod startup;
 pub mod store;
 

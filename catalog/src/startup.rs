@@ -33,12 +33,16 @@ use crate::error::ApiError;
 use crate::media::cache::PlaylistCache;
 use crate::media_token::MediaSigner;
 use crate::ops::{self, Metrics};
+use crate::staging::Staging;
 use crate::store::{DemoSeed, Store, StoreError};
 
 /// The largest request body the catalog reads (reports and logins are small), but for raw
 /// chunk uploads (`lectern_wire::chunks::MAX_CHUNK_BYTES`) and job completions
 /// (`api::jobs::MAX_COMPLETION_BYTES`).
 const BODY_LIMIT: usize = 1024 * 1024;
+
+/// How often expired resumable uploads are swept away with their bytes.
+const UPLOAD_SWEEP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// How often the metrics' latency samples are folded into their histograms (what
 /// `metrics-exporter-prometheus` does itself when it runs its own exporter).
@@ -74,6 +78,8 @@ pub struct Shared {
     pub(crate) metrics: Metrics,
     /// Rendered playlists (see `media::cache`).
     pub(crate) playlists: PlaylistCache,
+    /// Where resumable uploads' bytes wait (see `staging`).
+    pub(crate) staging: Staging,
 }
 
 impl std::ops::Deref for AppState {
@@ -107,6 +113,8 @@ impl AppState {
             .storage
             .open(&config.storage_dir)
             .map_err(crate::config::storage_error)?;
+        let staging = Staging::open(&config.storage, &config.storage_dir)
+            .map_err(crate::config::storage_error)?;
         Ok(AppState(Arc::new(Shared {
             signer: MediaSigner::new(
                 config.media_key_id.clone(),
@@ -114,6 +122,7 @@ impl AppState {
                 config.previous_media_keys.clone(),
             ),
             storage,
+            staging,
             config,
             metrics: Metrics::new(),
             playlists: PlaylistCache::new(Arc::clone(store.media_changes())),
@@ -160,7 +169,8 @@ pub fn app(state: AppState) -> App {
         .map(|dir| ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))));
     router = router.fallback(move |request: Request| fallback(web.clone(), request));
     // Every route reads at most BODY_LIMIT, but the raw chunk upload, the CSV imports, a
-    // job's completion (a segment index) and a course's file uploads, which have their own.
+    // job's completion (a segment index) and a course's file uploads (whole or resumable),
+    // which have their own.
     let uploads = Router::new()
         .nest("/api/v1", crate::api::chunks::upload_router())
         .layer(RequestBodyLimitLayer::new(
@@ -175,6 +185,7 @@ pub fn app(state: AppState) -> App {
         .merge(
             Router::new()
                 .nest("/api/v1", crate::api::uploads::router())
+                .nest("/api/v1", crate::api::resumable::router())
                 .layer(RequestBodyLimitLayer::new(upload_limit(&state.config))),
         );
     let routes = router
@@ -294,6 +305,18 @@ pub async fn run(
             metrics.run_upkeep();
         }
     });
+    let sweeper = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let mut every = tokio::time::interval(UPLOAD_SWEEP);
+            loop {
+                every.tick().await;
+                if let Err(e) = crate::api::resumable::sweep(&state, chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "sweeping expired uploads failed; trying again later");
+                }
+            }
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
     // The peer's address reaches handlers as `ConnectInfo` (login throttling).
     let service = axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app(state));
@@ -301,6 +324,7 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await?;
     upkeep.abort();
+    sweeper.abort();
     store.close().await;
     tracing::info!("catalog stopped");
     Ok(())

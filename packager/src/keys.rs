@@ -46,6 +46,25 @@ pub fn upload_source(lecture: &str) -> String {
     format!("uploads/{lecture}/source")
 }
 
+/// `uploads/<lecture>/staging`: the bytes of a resumable upload received so far lie below it
+/// until they become [`upload_source`].
+pub fn upload_staging_prefix(lecture: &str) -> String {
+    format!("uploads/{lecture}/staging")
+}
+
+/// `uploads/<lecture>/staging/received`: where storage is a local directory, the bytes of a
+/// resumable upload received so far, as one file (renamed to [`upload_source`] when whole).
+pub fn upload_staged_file(lecture: &str) -> String {
+    format!("uploads/{lecture}/staging/received")
+}
+
+/// `uploads/<lecture>/staging/tail-<end>`: where storage is S3, the bytes of a resumable
+/// upload after its last whole multipart part, up to byte `end` (S3 takes no part but the
+/// last below 5 MiB, so a cut-off upload keeps its remainder here until it grows a part).
+pub fn upload_staged_tail(lecture: &str, end: u64) -> String {
+    format!("uploads/{lecture}/staging/tail-{end}")
+}
+
 /// True for a name that may stand as one path component of a key: ASCII letters, digits,
 /// `-` and `_`, not empty. Everything that reaches a key from outside is checked with this.
 pub fn is_safe_component(name: &str) -> bool {
@@ -72,6 +91,8 @@ mod tests {
         );
         assert_eq!(raw_chunk("r1", "presenter", 7), "raw/r1/presenter/00007.ts");
         assert_eq!(upload_source("l1"), "uploads/l1/source");
+        assert_eq!(upload_staged_file("l1"), "uploads/l1/staging/received");
+        assert_eq!(upload_staged_tail("l1", 7), "uploads/l1/staging/tail-7");
         assert_eq!(
             master_playlist("l1", "v1", "presenter"),
             "lectures/l1/v1/presenter/master.m3u8"

@@ -193,6 +193,11 @@ impl S3Storage {
         &self.bucket
     }
 
+    /// The size of each part of its multipart uploads (`part_size_bytes`).
+    pub fn part_size(&self) -> usize {
+        self.part_size
+    }
+
     /// A URL that fetches `key` with a plain GET until `lifetime` has passed, with no other
     /// credentials. The URL is signed locally; nothing is sent to the store.
     pub async fn presign_get(&self, key: &str, lifetime: Duration) -> Result<String, StorageError> {
@@ -212,8 +217,13 @@ impl S3Storage {
         Ok(request.uri().to_owned())
     }
 
-    /// Starts a multipart upload of `key`; returns its upload id.
-    async fn start_multipart(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+    /// Starts a multipart upload of `key`; returns its upload id. Its parts are sent with
+    /// [`S3Storage::upload_part`] and joined by [`S3Storage::complete_multipart`].
+    pub async fn start_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, StorageError> {
         let upload = self
             .client
             .create_multipart_upload()
@@ -289,22 +299,9 @@ impl S3Storage {
                 break;
             }
             let done = part.len() < self.part_size;
-            let answer = self
-                .client
-                .upload_part()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(number)
-                .body(ByteStream::from(part))
-                .send()
-                .await
-                .map_err(|e| s3_error("UploadPart", key, e))?;
             parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(answer.e_tag().map(str::to_owned))
-                    .build(),
+                self.upload_part(key, upload_id, number, Bytes::from(part))
+                    .await?,
             );
             if done {
                 break;
@@ -337,16 +334,124 @@ impl S3Storage {
 
     /// Parts of an abandoned upload are billed until aborted.
     async fn abort(&self, key: &str, upload_id: &str) {
-        if let Err(abort) = self
+        if let Err(abort) = self.abort_multipart(key, upload_id).await {
+            tracing::warn!(key, error = %abort, "aborting a failed multipart upload failed");
+        }
+    }
+
+    /// Sends part `number` (from 1) of the multipart upload `upload_id` of `key`. Sending a
+    /// number again replaces that part.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: i32,
+        body: Bytes,
+    ) -> Result<CompletedPart, StorageError> {
+        let answer = self
             .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| s3_error("UploadPart", key, e))?;
+        Ok(CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(answer.e_tag().map(str::to_owned))
+            .build())
+    }
+
+    /// Joins parts 1 to `count` of the multipart upload `upload_id` into the object `key`,
+    /// as the store lists them (so parts sent by earlier processes count too); parts above
+    /// `count` are left out. An error when one of them is missing.
+    pub async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        count: i32,
+    ) -> Result<(), StorageError> {
+        let mut parts = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = self
+                .client
+                .list_parts()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .set_part_number_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| s3_error("ListParts", key, e))?;
+            for part in page.parts() {
+                if let Some(number) = part.part_number().filter(|n| (1..=count).contains(n)) {
+                    parts.push(
+                        CompletedPart::builder()
+                            .part_number(number)
+                            .set_e_tag(part.e_tag().map(str::to_owned))
+                            .build(),
+                    );
+                }
+            }
+            match page.next_part_number_marker() {
+                Some(next) if page.is_truncated() == Some(true) => marker = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        parts.sort_by_key(|part| part.part_number());
+        parts.dedup_by_key(|part| part.part_number());
+        if parts.len() != usize::try_from(count).unwrap_or(0) {
+            return Err(StorageError::S3 {
+                operation: "CompleteMultipartUpload",
+                key: key.to_owned(),
+                message: format!("the store holds {} of the {count} parts", parts.len()),
+            });
+        }
+        self.complete(key, upload_id, parts).await
+    }
+
+    /// Abandons the multipart upload `upload_id` of `key`: the store drops its parts.
+    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+        self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(upload_id)
             .send()
             .await
+            .map(|_| ())
+            .map_err(|e| s3_error("AbortMultipartUpload", key, e))
+    }
+
+    /// Deletes the object `key`; nothing there is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_error("DeleteObject", key, e))
+    }
+
+    /// True when the object `key` exists.
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
         {
-            tracing::warn!(key, error = %DisplayErrorContext(&abort), "aborting a failed multipart upload failed");
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e)) if e.err().is_not_found() => Ok(false),
+            Err(e) => Err(s3_error("HeadObject", key, e)),
         }
     }
 
@@ -364,22 +469,9 @@ impl S3Storage {
                 message: "more parts than S3 allows".into(),
             })?;
             let end = (start + self.part_size).min(body.len());
-            let part = self
-                .client
-                .upload_part()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(upload_id)
-                .part_number(number)
-                .body(ByteStream::from(body.slice(start..end)))
-                .send()
-                .await
-                .map_err(|e| s3_error("UploadPart", key, e))?;
             parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(part.e_tag().map(str::to_owned))
-                    .build(),
+                self.upload_part(key, upload_id, number, body.slice(start..end))
+                    .await?,
             );
         }
         Ok(parts)

@@ -56,6 +56,29 @@ pub struct UploadCreated {
     pub lecture_id: String,
 }
 
+/// A resumable upload (tus) as its creator sees it: the body of its creation (201) and of
+/// `GET /api/v1/uploads/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResumableUploadState {
+    /// The upload's id, the last part of its URL `/api/v1/uploads/{id}`.
+    pub id: String,
+    /// The course it becomes a lecture of.
+    pub course_id: String,
+    /// The lecture's title.
+    pub title: String,
+    /// The file's name, as the upload's metadata gave it.
+    pub file_name: Option<String>,
+    /// The file's size in bytes.
+    pub length: u64,
+    /// How many bytes arrived and are kept: where the next PATCH starts.
+    pub offset: u64,
+    /// When the upload and its bytes are deleted unless more arrive (every PATCH moves it on).
+    pub expires_at: DateTime<Utc>,
+    /// The lecture the file became when its last byte arrived; `null` until then.
+    pub lecture_id: Option<String>,
+}
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

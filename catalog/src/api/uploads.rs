@@ -22,12 +22,12 @@ use super::{audit, check_text};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::startup::AppState;
-use crate::store::NewJob;
+use crate::store::{self, NewJob, User};
 
 /// The title of a lecture whose upload named neither a title nor a file.
 const DEFAULT_TITLE: &str = "Uploaded video";
 /// The longest lecture title, as everywhere else.
-const MAX_TITLE: usize = 200;
+pub(super) const MAX_TITLE: usize = 200;
 
 /// `POST /courses/{id}/uploads`, relative to `/api/v1`: its body is bounded by
 /// `max_upload_bytes` rather than the catalog's usual limit, so the app layers it apart.
@@ -88,26 +88,68 @@ async fn upload(
         None => title_from(received.file_name.as_deref()),
     };
 
-    let lecture_id = state
-        .store
-        .create_uploaded_lecture(&course_id, &title, Utc::now())
-        .await?;
+    let lecture_id = store::new_lecture_id();
     let key = keys::upload_source(&lecture_id);
-    if let Err(e) = store_file(&state, &key, received.file.path()).await {
+    // Stored first: the lecture and its job appear only with their file in place.
+    store_file(&state, &key, received.file.path()).await?;
+    let stored = StoredUpload {
+        lecture_id: &lecture_id,
+        course_id: &course_id,
+        title: &title,
+        file_name: received.file_name.as_deref(),
+        bytes: received.bytes,
+    };
+    if let Err(e) = become_lecture(&state, &user, &stored).await {
         // Nothing of a failed upload is kept: the person uploads it again.
-        state.store.delete_lecture(&lecture_id).await?;
+        if let Err(cleanup) = state
+            .storage
+            .delete_prefix(&keys::upload_prefix(&lecture_id))
+            .await
+        {
+            tracing::warn!(key, error = %cleanup, "the file of a failed upload stays in storage");
+        }
         return Err(e);
     }
+    Ok((StatusCode::CREATED, Json(UploadCreated { lecture_id })))
+}
+
+/// An uploaded file, stored at [`keys::upload_source`] of its lecture-to-be.
+pub(super) struct StoredUpload<'a> {
+    pub lecture_id: &'a str,
+    pub course_id: &'a str,
+    pub title: &'a str,
+    pub file_name: Option<&'a str>,
+    pub bytes: u64,
+}
+
+/// What every upload, whole or resumable, ends with: the stored file becomes a `processing`
+/// lecture of the course with its `transcode_upload` job queued, audited `lecture.upload` as
+/// `user`'s. May be repeated (a resumable upload does when its last answer was lost): a
+/// lecture already there is kept and its job found again.
+pub(super) async fn become_lecture(
+    state: &AppState,
+    user: &User,
+    upload: &StoredUpload<'_>,
+) -> Result<(), ApiError> {
+    let lecture_id = upload.lecture_id;
+    let created = state.store.lecture(lecture_id).await?.is_none();
+    if created {
+        state
+            .store
+            .create_uploaded_lecture(lecture_id, upload.course_id, upload.title, Utc::now())
+            .await?;
+    }
+    let key = keys::upload_source(lecture_id);
     let payload = TranscodeUpload {
         source_key: key.clone(),
-        file_name: received.file_name.clone(),
-        bytes: received.bytes,
+        file_name: upload.file_name.map(str::to_owned),
+        bytes: upload.bytes,
     };
     let payload = serde_json::to_value(&payload)
         .map_err(|e| ApiError::Internal(format!("encoding a job payload: {e}")))?;
     let job = NewJob {
         kind: JobKind::TranscodeUpload,
-        lecture_id: &lecture_id,
+        lecture_id,
         payload: &payload,
         dedupe_key: &key,
     };
@@ -116,19 +158,21 @@ async fn upload(
         .enqueue_job(&job, Utc::now())
         .await?
         .ok_or_else(|| ApiError::Internal("the new lecture vanished before its job".into()))?;
-    let detail = json!({"course_id": course_id, "title": title,
-        "file_name": received.file_name, "bytes": received.bytes});
-    audit(
-        &state,
-        &user,
-        "lecture.upload",
-        "lecture",
-        Some(&lecture_id),
-        detail,
-    )
-    .await?;
-    tracing::info!(lecture = %lecture_id, bytes = received.bytes, "upload stored, job queued");
-    Ok((StatusCode::CREATED, Json(UploadCreated { lecture_id })))
+    if created {
+        let detail = json!({"course_id": upload.course_id, "title": upload.title,
+            "file_name": upload.file_name, "bytes": upload.bytes});
+        audit(
+            state,
+            user,
+            "lecture.upload",
+            "lecture",
+            Some(lecture_id),
+            detail,
+        )
+        .await?;
+    }
+    tracing::info!(lecture = %lecture_id, bytes = upload.bytes, "upload stored, job queued");
+    Ok(())
 }
 
 async fn store_file(state: &AppState, key: &str, path: &FsPath) -> Result<(), ApiError> {
@@ -202,7 +246,7 @@ fn multipart_error(e: MultipartError) -> ApiError {
 
 /// A title from the uploaded file's name: without its directory and extension, control
 /// characters dropped, at most [`MAX_TITLE`] characters.
-fn title_from(file_name: Option<&str>) -> String {
+pub(super) fn title_from(file_name: Option<&str>) -> String {
     let name = file_name.unwrap_or_default();
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let stem = match base.rsplit_once('.') {

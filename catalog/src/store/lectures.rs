@@ -582,18 +582,18 @@ impl Store {
         Ok(id)
     }
 
-    /// A lecture of a course for an uploaded file (state `processing` until its job is done);
-    /// returns its id.
+    /// The lecture `id` (from [`super::new_lecture_id`]) of a course for an uploaded file
+    /// (state `processing` until its job is done).
     #[tracing::instrument(skip(self))]
     pub async fn create_uploaded_lecture(
         &self,
+        id: &str,
         course_id: &str,
         title: &str,
         now: DateTime<Utc>,
-    ) -> Result<String, StoreError> {
-        let id = new_id();
+    ) -> Result<(), StoreError> {
         let lecture = NewLecture {
-            id: &id,
+            id,
             course_id,
             room_id: None,
             title,
@@ -605,8 +605,7 @@ impl Store {
             planned_end: None,
             schedule_id: None,
         };
-        on_backend!(self, db => db.insert_lecture(&lecture))?;
-        Ok(id)
+        on_backend!(self, db => db.insert_lecture(&lecture))
     }
 
     /// Writes a lecture's settings.

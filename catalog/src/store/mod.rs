@@ -21,6 +21,7 @@
 //!   segment index or failed and retried.
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
+//! - [`resumable_uploads`]: people's resumable uploads in progress (tus).
 //! - [`schedules`]: recurring schedules of courses in rooms, and their occurrences.
 //! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
@@ -46,6 +47,7 @@ mod people;
 mod postgres;
 mod provision;
 mod raw_chunks;
+mod resumable_uploads;
 mod rooms;
 mod schedules;
 mod seed;
@@ -61,6 +63,7 @@ pub use lectures::{
 };
 pub use people::User;
 pub use provision::NewAccount;
+pub use resumable_uploads::{ResumableUpload, S3Staging};
 pub use rooms::{RoomError, AGENT_ONLINE_WITHIN};
 pub use schedules::{ScheduleError, ScheduledStart, CLASH_HORIZON_DAYS, EARLY_START};
 pub use seed::{DemoSeed, INSTITUTE as DEMO_INSTITUTE, PASSWORD as DEMO_PASSWORD};
@@ -276,6 +279,12 @@ impl Page {
 /// A new random ID (UUID v4, as text on both databases). IDs are not secrets; tokens are.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A new lecture id, for a lecture whose storage keys are needed before its row exists
+/// (an upload's file is stored under it first).
+pub fn new_lecture_id() -> String {
+    new_id()
 }
 
 #[cfg(test)]
