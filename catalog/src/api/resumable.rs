@@ -381,8 +381,10 @@ async fn patch(
 
 fn past_the_end(upload: &ResumableUpload) -> ApiError {
     ApiError::PayloadTooLarge(format!(
-        "the body goes past the end of the file (Upload-Length {}): send at most {} more bytes",
+        "the body goes past the end of the file (Upload-Length {}); the upload holds {} bytes: \
+         send at most the {} bytes after them",
         upload.length,
+        upload.offset,
         upload.length - upload.offset
     ))
 }

@@ -64,15 +64,20 @@ pub fn require_version(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// A whole number of bytes in the header `name`: digits only, as tus says.
-fn byte_count(headers: &HeaderMap, name: &HeaderName) -> Result<Option<u64>, ApiError> {
+/// A whole number of bytes in the header `name` (written `shown` in messages): digits
+/// only, as tus says.
+fn byte_count(
+    headers: &HeaderMap,
+    name: &HeaderName,
+    shown: &str,
+) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(name) else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or_default();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::BadRequest(format!(
-            "{name} must be a whole number of bytes, not {:?}",
+            "{shown} must be a whole number of bytes, not {:?}",
             String::from_utf8_lossy(value.as_bytes())
         )));
     }
@@ -88,14 +93,14 @@ pub fn upload_length(headers: &HeaderMap) -> Result<u64, ApiError> {
             "a deferred length is not supported: send Upload-Length with the file's size".into(),
         ));
     }
-    byte_count(headers, &UPLOAD_LENGTH)?.ok_or_else(|| {
+    byte_count(headers, &UPLOAD_LENGTH, "Upload-Length")?.ok_or_else(|| {
         ApiError::BadRequest("send Upload-Length: the size of the file in bytes".into())
     })
 }
 
 /// `Upload-Offset` of a PATCH: where its bytes go.
 pub fn upload_offset(headers: &HeaderMap) -> Result<u64, ApiError> {
-    byte_count(headers, &UPLOAD_OFFSET)?.ok_or_else(|| {
+    byte_count(headers, &UPLOAD_OFFSET, "Upload-Offset")?.ok_or_else(|| {
         ApiError::BadRequest(
             "send Upload-Offset: the offset the body's bytes start at (HEAD tells it)".into(),
         )

@@ -237,6 +237,8 @@ pub enum Retention {
     UntilInvitationUsed,
     /// The audit log: kept while the institute uses Lectern.
     Audit,
+    /// A resumable upload: until a day after its last write, or after it became a lecture.
+    UntilUploadSwept,
 }
 
 impl Retention {
@@ -270,6 +272,10 @@ impl Retention {
                 .to_owned(),
             Retention::Audit => "while the institute uses Lectern, as its accountability \
                  record; a configurable limit is planned (issue 7)"
+                .to_owned(),
+            Retention::UntilUploadSwept => "until 24 hours after the upload's last bytes \
+                 arrived, or after it became a lecture; then a sweep (every 10 minutes) deletes \
+                 the row and the bytes received"
                 .to_owned(),
         }
     }
@@ -813,6 +819,59 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "resumable_uploads",
+        purpose: "Resumable uploads of lecture files in progress (tus): who uploads what to \
+                  which course and how much arrived, so the upload goes on where it stopped.",
+        subject: Subject::User { column: "user_id" },
+        retention: Retention::UntilUploadSwept,
+        export_section: Some("resumable_uploads"),
+        columns: &[
+            plain("id", "Random id (256 bits), the last part of the upload's URL."),
+            personal(
+                "user_id",
+                Data::PersonKey,
+                "Who uploads: the only person who reaches the upload.",
+                OWN_ID,
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "course_id",
+                Data::AboutPerson,
+                "The course the file becomes a lecture of.",
+                Export::Field("course_id"),
+                Erasure::DeleteRow,
+            ),
+            plain("lecture_id", "The id the lecture gets; its bytes lie below uploads/<it>/."),
+            personal(
+                "title",
+                Data::AboutPerson,
+                "The lecture's title the uploader gave (or the file's name).",
+                Export::Field("title"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "file_name",
+                Data::AboutPerson,
+                "The file's name on the uploader's machine.",
+                Export::Field("file_name"),
+                Erasure::DeleteRow,
+            ),
+            plain("length", "The file's size in bytes."),
+            plain("received", "How many bytes arrived and are kept."),
+            plain("s3_upload_id", "The S3 multipart upload holding the bytes, with S3 storage."),
+            plain("part_bytes", "The size of that multipart upload's parts."),
+            personal(
+                "created_at",
+                Data::AboutPerson,
+                "When the upload began.",
+                Export::Field("created_at"),
+                Erasure::DeleteRow,
+            ),
+            plain("expires_at", "When the sweep deletes it unless more bytes arrive."),
+            plain("finished_at", "When it became a lecture."),
+        ],
+    },
+    Table {
         name: SQLX_MIGRATIONS_TABLE,
         purpose: "sqlx's record of which schema migrations ran; created and written by sqlx, \
                   not by the catalog's code.",
@@ -1192,7 +1251,8 @@ mod tests {
                 "enrolments",
                 "invitations",
                 "audit_log",
-                "login_attempts"
+                "login_attempts",
+                "resumable_uploads"
             ]
         );
         assert!(table("users")

@@ -175,6 +175,19 @@ impl TestApp {
         self.send(Method::GET, uri, who, None, &[]).await
     }
 
+    /// Serves this catalog on a loopback port, as `run` does (with the peer's address), for
+    /// tests that need real connections (one cut off mid-body); returns its address. It
+    /// serves until the test's runtime ends.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service = axum::ServiceExt::into_make_service_with_connect_info::<std::net::SocketAddr>(
+            self.router.clone(),
+        );
+        tokio::spawn(async move { axum::serve(listener, service).await });
+        address
+    }
+
     pub async fn post(&self, uri: &str, who: As<'_>, body: Value) -> Answer {
         self.send(Method::POST, uri, who, Some(body), &[]).await
     }

@@ -49,6 +49,7 @@ mod planned_lectures;
 mod playlist_cache;
 mod privacy_registry;
 mod raw_chunks;
+mod resumable;
 mod s3_media;
 mod schedules;
 mod store;

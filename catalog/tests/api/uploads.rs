@@ -43,7 +43,7 @@ async fn upload(app: &TestApp, cookie: &str, course: &str, body: Vec<u8>) -> Ans
 }
 
 /// The demo course (LEC101), the instructor's.
-async fn demo_course(app: &TestApp, cookie: &str) -> String {
+pub async fn demo_course(app: &TestApp, cookie: &str) -> String {
     let courses = app.get("/api/v1/courses", As::Cookie(cookie)).await.json();
     courses
         .as_array()
