@@ -68,6 +68,8 @@ impl Modify for ErrorsAreErrorBodies {
                 &mut item.post,
                 &mut item.delete,
                 &mut item.patch,
+                &mut item.head,
+                &mut item.options,
             ];
             for operation in operations.into_iter().flatten() {
                 operation

@@ -108,7 +108,8 @@ const MEDIA_NAMES: [&str; 6] = [
 /// `{scratch_course}`, `{outsider}`, `{schedule}`, `{held_job}`, `{retry_job}` (see
 /// `fixtures::World`), `{member}` (the outsider's id where a path wants `{id}`),
 /// `{foreign_member}` (the foreign student), `{invited}`, `{institute}`,
-/// `{foreign_institute}` and `{missing}` (an id nothing has). Rows that change the world
+/// `{foreign_institute}`, `{upload}` (a resumable upload LEC101's instructor began) and
+/// `{missing}` (an id nothing has). Rows that change the world
 /// come last; a row that deletes something expects 204 from the first caller allowed and
 /// 404 from the allowed callers after it.
 struct Row {
@@ -164,6 +165,8 @@ const POST: Method = Method::POST;
 const PUT: Method = Method::PUT;
 const PATCH: Method = Method::PATCH;
 const DELETE: Method = Method::DELETE;
+const HEAD: Method = Method::HEAD;
+const OPTIONS: Method = Method::OPTIONS;
 
 const NEW_COURSE: &str = r#"{"code": "MTX100", "title": "Matrix Studies", "term": "2026 Autumn"}"#;
 const COURSE_PATCH: &str = r#"{"title": "Introduction to Lecture Capture"}"#;
@@ -207,6 +210,15 @@ const COMPLETE: &str = r#"{"renditions": [{"track": "presenter", "rung": "360p",
     "segments": [{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
     "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}]}"#;
 const FAIL: &str = r#"{"error": "The uploaded recording could not be read."}"#;
+/// Tus requests: every one says the protocol version; a creation the file's length; a PATCH
+/// (its body the 7 bytes of `CHUNK`) where its bytes start.
+const TUS: &[(&str, &str)] = &[("tus-resumable", "1.0.0")];
+const TUS_CREATE: &[(&str, &str)] = &[("tus-resumable", "1.0.0"), ("upload-length", "10")];
+const TUS_PATCH: &[(&str, &str)] = &[
+    ("tus-resumable", "1.0.0"),
+    ("content-type", "application/offset+octet-stream"),
+    ("upload-offset", "0"),
+];
 /// A raw chunk's body: the JSON string `"chunk"` is sent as the 7 bytes `"chunk"`.
 const CHUNK: &str = r#""chunk""#;
 const CHUNK_HEADERS: &[(&str, &str)] = &[
@@ -258,6 +270,14 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/courses/{course}/uploads", Some("null"), People, &[401, 404, 404, 404, 415, 404, 415, 404]),
     row(POST, "/api/v1/courses/{foreign_course}/uploads", Some("null"), People, &[401, 404, 404, 404, 404, 404, 404, 415]),
     row(POST, "/api/v1/courses/{missing}/uploads", Some("null"), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    // Resumable uploads: only the person who began one reaches it (the instructor here);
+    // even the institute's admin, who may upload to the course, gets 404.
+    row_with(TUS, OPTIONS, "/api/v1/courses/{course}/uploads/resumable", None, People, &[401, 404, 404, 404, 204, 404, 204, 404]),
+    row_with(TUS, OPTIONS, "/api/v1/courses/{foreign_course}/uploads/resumable", None, People, &[401, 404, 404, 404, 404, 404, 404, 204]),
+    row_with(TUS, HEAD, "/api/v1/uploads/{upload}", None, People,    &[401, 404, 404, 404, 200, 404, 404, 404]),
+    row_with(TUS, HEAD, "/api/v1/uploads/{missing}", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/uploads/{upload}", None, People,               &[401, 404, 404, 404, 200, 404, 404, 404]),
+    row(GET, "/api/v1/uploads/{missing}", None, People,              &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/courses/{course}/schedules", None, People,    &[401, 404, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/courses/{foreign_course}/schedules", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
     row(GET, "/api/v1/courses/{missing}/schedules", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
@@ -285,6 +305,13 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/lectures/{planned}/unpublish", None, People, &[401, 404, 404, 404, 200, 404, 200, 404]),
     row(POST, "/api/v1/lectures/{planned}/publish", None, People,   &[401, 404, 404, 404, 200, 404, 200, 404]),
     row(POST, "/api/v1/lectures/{missing}/publish", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row_with(TUS_CREATE, POST, "/api/v1/courses/{course}/uploads/resumable", None, People, &[401, 404, 404, 404, 201, 404, 201, 404]),
+    row_with(TUS_CREATE, POST, "/api/v1/courses/{foreign_course}/uploads/resumable", None, People, &[401, 404, 404, 404, 404, 404, 404, 201]),
+    row_with(TUS_CREATE, POST, "/api/v1/courses/{missing}/uploads/resumable", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row_with(TUS_PATCH, PATCH, "/api/v1/uploads/{upload}", Some(CHUNK), People, &[401, 404, 404, 404, 204, 404, 404, 404]),
+    row_with(TUS_PATCH, PATCH, "/api/v1/uploads/{missing}", Some(CHUNK), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row_with(TUS, DELETE, "/api/v1/uploads/{upload}", None, People, &[401, 404, 404, 404, 204, 404, 404, 404]),
+    row_with(TUS, DELETE, "/api/v1/uploads/{missing}", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(DELETE, "/api/v1/lectures/{scratch}", None, People,         &[401, 404, 404, 404, 409, 404, 409, 404]),
     row(DELETE, "/api/v1/lectures/{planned}", None, People,         &[401, 404, 404, 404, 204, 404, 404, 404]),
     // Accounts (sign-up before the institute row below closes it again)
@@ -407,6 +434,7 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{invited}", &world.invited)
         .replace("{foreign_institute}", &world.foreign_institute)
         .replace("{institute}", &world.institute)
+        .replace("{upload}", &world.upload)
         .replace("{missing}", "00000000-0000-4000-8000-000000000000")
         .replace("{track}", "presenter")
         .replace("{index}", "0")

@@ -76,6 +76,8 @@ pub struct World {
     pub institute: String,
     /// Other College's id (sign-up open).
     pub foreign_institute: String,
+    /// A resumable upload of 14 bytes to LEC101 that its instructor began.
+    pub upload: String,
 }
 
 /// The invited account's email.
@@ -241,7 +243,9 @@ pub async fn build_world(app: &TestApp) -> World {
         .unwrap()
         .unwrap();
     let (held_job, retry_job) = claimed_jobs(app, &scratch_lecture).await;
+    let upload = resumable_upload(app, &course).await;
     World {
+        upload,
         held_job,
         retry_job,
         course,
@@ -263,6 +267,22 @@ pub async fn build_world(app: &TestApp) -> World {
         institute: demo,
         foreign_institute: other,
     }
+}
+
+/// The id of a new resumable upload of 14 bytes to `course` by LEC101's instructor.
+async fn resumable_upload(app: &TestApp, course: &str) -> String {
+    let cookie = app.login("instructor@demo.lectern.test").await;
+    let answer = app
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1/courses/{course}/uploads/resumable"),
+            As::Cookie(&cookie),
+            None,
+            &[("tus-resumable", "1.0.0"), ("upload-length", "14")],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    answer.json()["id"].as_str().unwrap().to_owned()
 }
 
 /// Starts a recording with a box's token; returns the lecture id.
