@@ -90,7 +90,12 @@ post_json "$WORKER_TOKEN" "/api/v1/worker/lectures/$LECTURE/segments" '{"track":
   "discontinuity": false, "bytes": 10}' 
 COURSE=$(curl -fsS -b "lectern_session=$SESSION" "$URL/api/v1/courses" |
   sed -n 's/^\[{"id":"\([^"]*\)".*/\1/p')
-[ -n "$LECTURE" ] && [ -n "$COURSE" ] || die "could not make the test data (lecture '$LECTURE', course '$COURSE')"
+# A resumable upload of the admin's, so PATCH, HEAD and DELETE get past the 404 too.
+UPLOAD=$(curl -fsS -X POST -b "lectern_session=$SESSION" -H 'tus-resumable: 1.0.0' \
+  -H 'upload-length: 1000000' "$URL/api/v1/courses/$COURSE/uploads/resumable" |
+  sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+[ -n "$LECTURE" ] && [ -n "$COURSE" ] && [ -n "$UPLOAD" ] ||
+  die "could not make the test data (lecture '$LECTURE', course '$COURSE', upload '$UPLOAD')"
 
 # Ids, tracks and rungs come from these dictionaries half of the time, and are generated
 # the other half (the 404 and 400 paths).
@@ -104,7 +109,7 @@ bearer = "$AGENT_TOKEN"
 bearer = "$WORKER_TOKEN"
 
 [dictionaries.ids]
-values = ["$LECTURE", "$COURSE"]
+values = ["$LECTURE", "$COURSE", "$UPLOAD"]
 [dictionaries.names]
 values = ["presenter", "screen", "720p", "360p"]
 
@@ -117,7 +122,8 @@ values = ["presenter", "screen", "720p", "360p"]
 EOF
 }
 
-# The raw chunk upload's body (video/mp2t) is bytes: a hook registers a strategy for it.
+# The raw chunk upload's body (video/mp2t) and a resumable upload's PATCH body
+# (application/offset+octet-stream) are bytes: a hook registers a strategy for them.
 export PYTHONPATH=$ROOT/catalog/tests${PYTHONPATH:+:$PYTHONPATH}
 export SCHEMATHESIS_HOOKS=schemathesis_hooks
 
