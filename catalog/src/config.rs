@@ -83,9 +83,10 @@ pub struct Config {
     /// unsafe requests' `Origin` is checked; unset: the request's `Host`.
     #[serde(default)]
     pub public_origin: Option<PublicOrigin>,
-    /// The largest file `POST /api/v1/courses/{id}/uploads` takes, in bytes (default 8 GiB).
-    /// The file is spooled to the temporary directory (`TMPDIR`) before it is stored, so
-    /// that directory needs room for it.
+    /// The largest file `POST /api/v1/courses/{id}/uploads` takes, in bytes (default 8 GiB),
+    /// and the largest `Upload-Length` of a resumable upload. A whole upload is spooled to
+    /// the temporary directory (`TMPDIR`) before it is stored, so that directory needs room
+    /// for it; a resumable one is staged in storage.
     #[serde(default = "default_max_upload_bytes")]
     pub max_upload_bytes: u64,
     /// The demo institute, users, course, room, agent and worker.

@@ -1,6 +1,7 @@
 //! A video file uploaded to a course becomes a lecture: the file is spooled to a temporary
 //! file as it arrives (never held in memory: lectures run to gigabytes), stored at
-//! [`keys::upload_source`], and a `transcode_upload` job is queued for a worker to encode it.
+//! [`keys::upload_source`], and a `transcode_upload` job is queued for a worker to encode it
+//! ([`become_lecture`], which a resumable upload's last byte calls too: `api::resumable`).
 //! Open to the course's staff and the institute's admins.
 
 use std::path::Path as FsPath;

@@ -502,11 +502,32 @@ async fn delete_and_the_expiry_sweep_take_the_bytes_away(db: Db) {
     assert!(!lecture.is_empty(), "{}", answer.text());
     let dir = upload_dir(&app, &forgotten).await;
     let now = chrono::Utc::now();
-    assert_eq!(
-        sweep(&app.state, now).await.unwrap(),
-        0,
-        "nothing expired yet"
+
+    // Past its expiry (and before the sweep) an upload says so.
+    let lapsed = create(&app, &cookie, &course, file.len()).await;
+    let id = lapsed.rsplit('/').next().unwrap();
+    let past = now - chrono::Duration::seconds(1);
+    assert!(app
+        .state
+        .store()
+        .advance_resumable_upload(id, 0, 0, past)
+        .await
+        .unwrap());
+    let answer = send(&app, &cookie, &lapsed, 0, &file[..10]).await;
+    assert_eq!(answer.status, StatusCode::GONE, "{}", answer.text());
+    assert!(
+        answer.text().contains("start the upload again"),
+        "{}",
+        answer.text()
     );
+    assert_eq!(
+        offset_of(&app, &cookie, &lapsed).await.status,
+        StatusCode::GONE
+    );
+    let lapsed_dir = upload_dir(&app, &lapsed).await;
+    assert!(lapsed_dir.join("staging/received").exists());
+    assert_eq!(sweep(&app.state, now).await.unwrap(), 1, "the lapsed one");
+    assert!(!lapsed_dir.exists(), "the lapsed upload's bytes are gone");
     assert!(dir.join("staging/received").exists());
 
     assert_eq!(
