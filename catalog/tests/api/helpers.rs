@@ -316,6 +316,11 @@ impl Replica {
     pub async fn get(&self, uri: &str, who: As<'_>) -> Answer {
         answer(&self.router, build(Method::GET, uri, who, None, &[])).await
     }
+
+    /// Sends a request built by the test.
+    pub async fn request(&self, request: Request<Body>) -> Answer {
+        answer(&self.router, request).await
+    }
 }
 
 fn build(

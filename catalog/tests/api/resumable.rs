@@ -685,7 +685,46 @@ async fn on_s3_the_bytes_wait_in_a_multipart_upload_until_the_last(db: Db) {
     assert!(abort_again.is_err(), "the multipart upload was aborted");
 }
 
+/// The PATCHes of one upload may reach any replica behind the load balancer: the bytes wait
+/// in the storage they share, the offset in the database.
+async fn each_patch_may_reach_another_replica(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let replica = app.replica().await;
+    let cookie = app.login(INSTRUCTOR).await;
+    let course = demo_course(&app, &cookie).await;
+    let file = file_of(300_000);
+    let url = create(&app, &cookie, &course, file.len()).await;
+    let patch = |from: usize, to: usize| {
+        Request::builder()
+            .method(Method::PATCH)
+            .uri(&url)
+            .header(header::COOKIE, &cookie)
+            .header("tus-resumable", "1.0.0")
+            .header("content-type", OCTETS)
+            .header("upload-offset", from.to_string())
+            .body(Body::from(file[from..to].to_vec()))
+            .unwrap()
+    };
+    let answer = replica.request(patch(0, 100_000)).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    assert_eq!(
+        offset_of(&app, &cookie, &url).await.header("upload-offset"),
+        "100000"
+    );
+    let answer = app.request(patch(100_000, 250_000)).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    let answer = replica.request(patch(250_000, file.len())).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    let lecture = answer.header("lectern-lecture-id");
+    let stored = std::fs::read(app.storage.path().join(format!("uploads/{lecture}/source")));
+    assert!(
+        stored.unwrap() == file,
+        "the stored file is the file, byte for byte"
+    );
+}
+
 on_both_databases!(
+    each_patch_may_reach_another_replica,
     a_file_sent_in_pieces_and_cut_off_once_becomes_a_lecture_byte_for_byte,
     refusals_are_tus_answers_with_error_bodies,
     delete_and_the_expiry_sweep_take_the_bytes_away,
