@@ -491,7 +491,7 @@ async fn terminate(
 ) -> Result<StatusCode, ApiError> {
     let upload = reach(&state, &user, &id).await?;
     tus::require_version(&headers)?;
-    if upload.finished_at.is_some() {
+    if is_lecture(&state, &upload).await? {
         return Err(ApiError::Conflict(format!(
             "this upload became the lecture {} already: delete the lecture instead",
             upload.lecture_id
@@ -507,6 +507,12 @@ async fn terminate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// True when the upload became its lecture, which then owns the file, even if the upload
+/// was never marked finished (the catalog failed between the two).
+async fn is_lecture(state: &AppState, upload: &ResumableUpload) -> Result<bool, ApiError> {
+    Ok(upload.finished_at.is_some() || state.store.lecture(&upload.lecture_id).await?.is_some())
+}
+
 /// Deletes the uploads that expired by `now` with their staged bytes (and the file of one
 /// that never became its lecture); returns how many went. One that fails is logged and
 /// tried again at the next sweep. Safe on several replicas at once.
@@ -517,9 +523,7 @@ pub async fn sweep(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiErr
         .await?;
     let mut swept = 0;
     for upload in expired {
-        // A lecture owns its file even if its upload was never marked finished.
-        let with_source = upload.finished_at.is_none()
-            && state.store.lecture(&upload.lecture_id).await?.is_none();
+        let with_source = !is_lecture(state, &upload).await?;
         if let Err(e) = state.staging.discard(&upload, with_source).await {
             tracing::warn!(lecture = %upload.lecture_id, error = %e, "an expired upload's bytes could not be deleted; trying again at the next sweep");
             continue;
