@@ -356,6 +356,12 @@ async fn patch(
     } else {
         receive(&state, upload, body).await?
     };
+    // Whole is whole, however the request that brought the last byte ended.
+    let upload = if upload.offset == upload.length && upload.finished_at.is_none() {
+        finish(&state, &user, upload).await?
+    } else {
+        upload
+    };
     if end == BodyEnd::TooLong {
         return Err(past_the_end(&upload));
     }
@@ -369,11 +375,6 @@ async fn patch(
             upload.offset
         )));
     }
-    let upload = if upload.offset == upload.length && upload.finished_at.is_none() {
-        finish(&state, &user, upload).await?
-    } else {
-        upload
-    };
     let mut response = StatusCode::NO_CONTENT.into_response();
     describe(&upload, response.headers_mut());
     Ok(response)
