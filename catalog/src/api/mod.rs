@@ -15,6 +15,7 @@ mod lectures;
 pub mod openapi;
 mod page;
 mod people;
+mod privacy;
 mod rooms;
 mod schedules;
 pub mod uploads;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
+        .merge(privacy::router())
         .merge(accounts::router())
         .merge(users::router())
         .merge(courses::router())
