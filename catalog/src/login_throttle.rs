@@ -108,7 +108,7 @@ impl LoginThrottleConfig {
 }
 
 /// The throttle key of an account: emails compare without case or surrounding blanks.
-fn account_key(email: &str) -> String {
+pub(crate) fn account_key(email: &str) -> String {
     key("account", &email.trim().to_lowercase())
 }
 

@@ -169,3 +169,47 @@ pub struct ErrorDetail {
     pub code: String,
     pub message: String,
 }
+
+/// `PATCH /api/v1/me`: a person corrects their own profile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MeUpdate {
+    /// The name shown to them and their instructors.
+    pub name: String,
+}
+
+/// `POST /api/v1/me/export`: where to download one's data, for a few minutes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ExportLink {
+    /// A path under `/api/v1/me/export/`; it works only in the same person's session.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/v1/me/erasure`: the person confirms with their password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    pub password: String,
+}
+
+/// What an erasure did: everything about the person is gone but what is listed here.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasureReport {
+    /// Records kept because the institute must keep them, with the reason.
+    pub held: Vec<HeldRecords>,
+}
+
+/// Records an erasure kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeldRecords {
+    /// The table they are in (see the personal data registry in `docs/privacy.md`).
+    pub table: String,
+    pub rows: u64,
+    pub reason: String,
+}

@@ -15,6 +15,7 @@ mod lectures;
 pub mod openapi;
 mod page;
 mod people;
+mod privacy;
 pub mod resumable;
 mod rooms;
 mod schedules;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
+        .merge(privacy::router())
         .merge(accounts::router())
         .merge(users::router())
         .merge(courses::router())

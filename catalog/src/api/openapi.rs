@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people,
-    resumable, rooms, schedules, uploads, users, worker,
+    privacy, resumable, rooms, schedules, uploads, users, worker,
 };
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
@@ -28,6 +28,8 @@ use super::{
         lectures::plan, lectures::update, lectures::publish, lectures::unpublish, lectures::remove,
         uploads::upload, resumable::create, resumable::options, resumable::head, resumable::read,
         resumable::patch, resumable::terminate,
+        privacy::correct_me, privacy::export_link, privacy::export, privacy::erase_me,
+        privacy::erase_user,
         rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
         rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
         rooms::update_agent, rooms::delete_agent, rooms::replace_token,

@@ -22,14 +22,14 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(super::privacy::correct_me))
         .route("/courses", get(courses))
         .route("/courses/{id}/lectures", get(course_lectures))
         .route("/lectures/{id}", get(lecture))
         .route("/lectures/{id}/playback", get(playback))
 }
 
-fn me_body(user: User) -> Me {
+pub(super) fn me_body(user: User) -> Me {
     Me {
         id: user.id,
         email: user.email,

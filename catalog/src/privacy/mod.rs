@@ -10,3 +10,4 @@
 //! naming tables itself.
 
 pub mod registry;
+pub mod requests;

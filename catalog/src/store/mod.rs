@@ -45,6 +45,7 @@ mod lectures;
 mod login_attempts;
 mod people;
 mod postgres;
+pub mod privacy;
 mod provision;
 mod raw_chunks;
 mod resumable_uploads;

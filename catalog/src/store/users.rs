@@ -133,6 +133,12 @@ impl Store {
         on_backend!(self, db => db.update_user(user_id, name, role))
     }
 
+    /// Sets a user's name (they correct their own profile).
+    #[tracing::instrument(skip(self, name))]
+    pub async fn rename_user(&self, user_id: &str, name: &str) -> Result<(), StoreError> {
+        on_backend!(self, db => db.rename_user(user_id, name))
+    }
+
     /// Disables a user (every session and activation link of theirs ends at once) or
     /// enables them again.
     #[tracing::instrument(skip(self))]

@@ -184,6 +184,8 @@ const NEW_SCHEDULE: &str = r#"{"course_id": "{course}", "room_id": "{scratch_roo
 const SCHEDULE_PATCH: &str = r#"{"title": "Lecture Capture, Mondays"}"#;
 const NEW_USER: &str =
     r#"{"email": "matrix@demo.lectern.test", "name": "Max Matrix", "role": "student"}"#;
+const ME_PATCH: &str = r#"{"name": "Matrix Person"}"#;
+const WRONG_PASSWORD: &str = r#"{"password": "not-the-password"}"#;
 const OUTSIDER_PATCH: &str = r#"{"name": "Olle Outsider"}"#;
 const FOREIGN_STUDENT_PATCH: &str = r#"{"name": "Oona Student"}"#;
 const ACTIVATE: &str = r#"{"token": "not-a-token", "password": "zebra lantern quietly"}"#;
@@ -237,6 +239,12 @@ const MATRIX: &[Row] = &[
     row(POST, "/api/v1/auth/login", Some(BAD_LOGIN), People,        &[401, 401, 401, 401, 401, 401, 401, 401]),
     row(POST, "/api/v1/auth/logout", None, FreshPeople,             &[401, 204, 204, 204, 204, 204, 204, 204]),
     row(GET, "/api/v1/me", None, People,                            &[401, 200, 200, 200, 200, 200, 200, 200]),
+    row(PATCH, "/api/v1/me", Some(ME_PATCH), People,                &[401, 200, 200, 200, 200, 200, 200, 200]),
+    row(POST, "/api/v1/me/export", None, People,                    &[401, 201, 201, 201, 201, 201, 201, 201]),
+    // {token}: an export link of the enrolled student's.
+    row(GET, "/api/v1/me/export/{token}", None, People,             &[401, 200, 404, 404, 404, 404, 404, 404]),
+    row(POST, "/api/v1/me/erasure", Some(WRONG_PASSWORD), People,   &[401, 401, 401, 401, 401, 401, 401, 401]),
+    row(POST, "/api/v1/users/{missing}/erasure", None, People,      &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/courses", None, People,                       &[401, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/api/v1/courses/{course}/lectures", None, People,     &[401, 200, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/courses/{other_course}/lectures", None, People, &[401, 404, 404, 404, 404, 200, 200, 404]),
@@ -377,6 +385,8 @@ const MATRIX: &[Row] = &[
     row(GET, "/media/{lecture}/presenter/720p/0.ts", None, Media,    &[404, 200, 404, 404, 404, 404]),
     row(GET, "/media/{lecture}/presenter/720p/1.ts", None, Media,    &[404, 404, 404, 404, 404, 404]),
     row(GET, "/media/{lecture}/presenter/720p/..%2F..%2Fv1.ts", None, Media, &[404, 404, 404, 404, 404, 404]),
+    // Last, as it erases the foreign student, whose session the rows above use.
+    row(POST, "/api/v1/users/{foreign_member}/erasure", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
 ];
 
 /// The `/api/v1` operations in [`MATRIX`], as (method, path template), e.g.
@@ -397,7 +407,7 @@ pub fn api_operations() -> Vec<(String, String)> {
                 .split('/')
                 // Ids read `{id}` as in the OpenAPI document; named parameters keep their name.
                 .map(|part| match part {
-                    "{track}" | "{index}" => part,
+                    "{track}" | "{index}" | "{token}" => part,
                     "{outsider}" => "{user_id}",
                     id if id.starts_with('{') => "{id}",
                     plain => plain,
@@ -491,6 +501,12 @@ async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
         None,
     ];
 
+    let student = app.get("/api/v1/me", As::Cookie(&cookies[1])).await.json();
+    let student_export = signer.sign(
+        &format!("export:{}", student["id"].as_str().unwrap()),
+        now + 600,
+    );
+
     let mut wrong = Vec::new();
     for row in MATRIX {
         let (names, columns): (&[&str], usize) = match row.kind {
@@ -501,7 +517,7 @@ async fn every_endpoint_answers_every_caller_as_the_access_rules_say(db: Db) {
             Metrics => (&METRICS_NAMES, 5),
         };
         assert_eq!(row.expect.len(), columns, "{} {}", row.method, row.path);
-        let path = fill(row.path, &world);
+        let path = fill(row.path, &world).replace("{token}", &student_export);
         let body: Option<Value> = row
             .body
             .map(|body| serde_json::from_str(&fill(body, &world)).unwrap());

@@ -48,6 +48,7 @@ mod pg_cluster;
 mod planned_lectures;
 mod playlist_cache;
 mod privacy_registry;
+mod privacy_rights;
 mod raw_chunks;
 mod resumable;
 mod s3_media;

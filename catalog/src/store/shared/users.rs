@@ -191,6 +191,19 @@ impl Db {
         Ok(())
     }
 
+    pub(in crate::store) async fn rename_user(
+        &self,
+        user_id: &str,
+        name: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE users SET name = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub(in crate::store) async fn enable_user(&self, user_id: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET disabled = FALSE WHERE id = $1")
             .bind(user_id)
