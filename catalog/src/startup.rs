@@ -26,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::attempt_sweeper::AttemptSweeper;
 use crate::auth;
 use crate::config::Config;
 use crate::cross_site;
@@ -74,6 +75,8 @@ pub struct Shared {
     pub(crate) metrics: Metrics,
     /// Rendered playlists (see `media::cache`).
     pub(crate) playlists: PlaylistCache,
+    /// Deletes what jobs' unfinished attempts stored; stops with the state.
+    _sweeper: AttemptSweeper,
 }
 
 impl std::ops::Deref for AppState {
@@ -107,6 +110,7 @@ impl AppState {
             .storage
             .open(&config.storage_dir)
             .map_err(crate::config::storage_error)?;
+        let sweeper = AttemptSweeper::spawn(store.clone(), Arc::clone(&storage));
         Ok(AppState(Arc::new(Shared {
             signer: MediaSigner::new(
                 config.media_key_id.clone(),
@@ -117,6 +121,7 @@ impl AppState {
             config,
             metrics: Metrics::new(),
             playlists: PlaylistCache::new(Arc::clone(store.media_changes())),
+            _sweeper: sweeper,
             store,
         })))
     }
