@@ -38,8 +38,8 @@ pub struct Stack {
     pub srt_ports: (u16, u16),
     database_url: String,
     dir: TempDir,
-    catalog: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
-    worker: std::sync::Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
+    catalog: Option<Running>,
+    worker: std::sync::Mutex<Option<Running>>,
     /// The settings the worker runs with (and worker processes start from).
     pub worker_config: lectern_transcode::Config,
     /// Where the in-process worker serves `/metrics`, when its settings ask for it.
