@@ -1,9 +1,10 @@
 //! Live sessions are secured and concurrent: each recording gets its own SRT port and
 //! passphrase from the catalog; a caller with a wrong passphrase or an unknown `streamid`
-//! is refused; two classrooms recording at once both become playable lectures.
+//! is refused; two classrooms recording at once both become playable lectures, and the
+//! worker's `/metrics` counts both sessions while they run.
 
 use anyhow::{bail, Context};
-use lectern_tests::{probe, Client, Stack, STUDENT};
+use lectern_tests::{probe, sample, scrape, Client, Stack, STUDENT};
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
 use std::process::Command;
@@ -33,16 +34,40 @@ async fn first_variant(student: &Client, lecture: &str) -> anyhow::Result<Url> {
     Ok(master_url.join(&variant.uri)?)
 }
 
+/// Polls the worker's `/metrics` at `url` until it shows `sessions` live sessions.
+async fn live_sessions_reach(url: &str, sessions: f64) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let figures = scrape(url, None).await?;
+        if sample(&figures, "lectern_worker_live_sessions") == Some(sessions) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("the worker never showed {sessions} live sessions:\n{figures}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_classrooms_recording_at_once_both_become_playable_lectures() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
+    let stack = Stack::builder()
+        .worker(|w| w.metrics_listen = Some(([127, 0, 0, 1], 0).into()))
+        .start()
+        .await?;
+    let metrics = format!(
+        "http://{}/metrics",
+        stack.worker_metrics.context("the worker serves metrics")?
+    );
     let second_box = stack.add_capture_box("Hall 2").await?;
-    let (a, b) = tokio::join!(
+    let (a, b, both) = tokio::join!(
         stack.record(12.0),
-        stack.record_with(&second_box, stack.path("spool-2"), 12.0)
+        stack.record_with(&second_box, stack.path("spool-2"), 12.0),
+        live_sessions_reach(&metrics, 2.0)
     );
     a.context("the first classroom")?;
     b.context("the second classroom")?;
+    both.context("the worker's metrics while both record")?;
 
     let student = Client::login(&stack, STUDENT).await?;
     let lectures = lectures(&student).await?;
@@ -61,6 +86,9 @@ async fn two_classrooms_recording_at_once_both_become_playable_lectures() -> any
         let duration = probe::duration(variant.as_str())?;
         assert!(duration > 6.0, "lecture {id} has only {duration} s");
     }
+    live_sessions_reach(&metrics, 0.0)
+        .await
+        .context("the worker's metrics after the lectures")?;
     stack.stop().await
 }
 

@@ -8,13 +8,11 @@ use lectern_tests::{probe, Client, Stack};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 const INSTRUCTOR: &str = "instructor@demo.lectern.test";
 /// Each generated file's length: short, to keep the test quick on two cores.
 const SECONDS: f64 = 4.0;
-const BOUNDARY: &str = "lectern-upload-test";
 /// How long one upload may take to be encoded (they queue behind each other).
 const JOB_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -101,18 +99,6 @@ const GOOD: &[Sample] = &[
     },
 ];
 
-fn ffmpeg(args: &[&str]) -> anyhow::Result<()> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-nostdin", "-y"])
-        .args(args)
-        .output()
-        .context("could not run ffmpeg: install the Debian package ffmpeg")?;
-    if !out.status.success() {
-        bail!("ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(())
-}
-
 /// Generates `sample` (SECONDS of a test picture and a tone) in `dir`.
 fn generate(dir: &Path, sample: &Sample) -> anyhow::Result<PathBuf> {
     let path = dir.join(sample.name);
@@ -123,48 +109,8 @@ fn generate(dir: &Path, sample: &Sample) -> anyhow::Result<PathBuf> {
     args.extend_from_slice(sample.args);
     let out = path.to_string_lossy().into_owned();
     args.push(&out);
-    ffmpeg(&args)?;
+    probe::ffmpeg(&args)?;
     Ok(path)
-}
-
-fn multipart(file_name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-/// Uploads `bytes` as `file_name` to `course`; the status and the answer.
-async fn upload(
-    client: &Client,
-    course: &str,
-    file_name: &str,
-    bytes: &[u8],
-) -> anyhow::Result<(StatusCode, String)> {
-    client
-        .post_bytes(
-            &format!("/api/v1/courses/{course}/uploads"),
-            &format!("multipart/form-data; boundary={BOUNDARY}"),
-            multipart(file_name, bytes),
-        )
-        .await
-}
-
-async fn upload_ok(client: &Client, course: &str, path: &Path) -> anyhow::Result<String> {
-    let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    let (status, body) = upload(client, course, &name, &std::fs::read(path)?).await?;
-    if status != StatusCode::CREATED {
-        bail!("uploading {name} answered {status}: {body}");
-    }
-    let answer: Value = serde_json::from_str(&body)?;
-    Ok(answer["lecture_id"]
-        .as_str()
-        .context("a lecture id")?
-        .to_owned())
 }
 
 /// Waits until the lecture is `ready` or `failed` (polling with a deadline); its body.
@@ -202,7 +148,7 @@ async fn uploaded_files_of_every_container_play_and_bad_files_fail_clearly() -> 
         .to_owned();
 
     // Bad files first: an empty file is refused at once, nothing queued.
-    let (status, body) = upload(&instructor, &course, "empty.mp4", b"").await?;
+    let (status, body) = instructor.upload(&course, "empty.mp4", b"").await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("empty"), "{body}");
 
@@ -211,7 +157,7 @@ async fn uploaded_files_of_every_container_play_and_bad_files_fail_clearly() -> 
     let truncated = dir.path().join("truncated.mp4");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2])?;
     let image = dir.path().join("slide.mp4");
-    ffmpeg(&[
+    probe::ffmpeg(&[
         "-f",
         "lavfi",
         "-i",
@@ -227,15 +173,15 @@ async fn uploaded_files_of_every_container_play_and_bad_files_fail_clearly() -> 
 
     let mut bad = Vec::new();
     for path in [&truncated, &image] {
-        bad.push((path.clone(), upload_ok(&instructor, &course, path).await?));
+        bad.push((path.clone(), instructor.upload_file(&course, path).await?));
     }
     let mut good = vec![(
         whole.clone(),
-        upload_ok(&instructor, &course, &whole).await?,
+        instructor.upload_file(&course, &whole).await?,
     )];
     for sample in &GOOD[1..] {
         let path = generate(dir.path(), sample)?;
-        good.push((path.clone(), upload_ok(&instructor, &course, &path).await?));
+        good.push((path.clone(), instructor.upload_file(&course, &path).await?));
     }
     eprintln!(
         "generated and uploaded {} files in {:?}",

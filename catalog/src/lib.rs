@@ -9,7 +9,8 @@
 //!   heartbeats and fetch their room's schedule (timings expanded by [`recurrence`]);
 //! - transcode workers (bearer token, [`auth::WorkerAuth`]) register and report
 //!   renditions, stored segments and the end of a lecture, and claim jobs
-//!   ([`store::JobPolicy`]: leases, heartbeats, completion with a segment index, retries).
+//!   ([`store::JobPolicy`]: leases, heartbeats, completion with a segment index, retries);
+//!   what a job's unfinished attempts stored is deleted when it ends ([`attempt_sweeper`]).
 //!
 //! Media goes out under `/media` ([`media`]): playlists rendered from the catalog's own rows
 //! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and
@@ -37,6 +38,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod attempt_sweeper;
 pub mod auth;
 pub mod cli;
 pub mod client_addr;

@@ -26,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::attempt_sweeper::AttemptSweeper;
 use crate::auth;
 use crate::config::Config;
 use crate::cross_site;
@@ -80,6 +81,8 @@ pub struct Shared {
     pub(crate) playlists: PlaylistCache,
     /// Where resumable uploads' bytes wait (see `staging`).
     pub(crate) staging: Staging,
+    /// Deletes what jobs' unfinished attempts stored; stops with the state.
+    _sweeper: AttemptSweeper,
 }
 
 impl std::ops::Deref for AppState {
@@ -115,6 +118,7 @@ impl AppState {
             .map_err(crate::config::storage_error)?;
         let staging = Staging::open(&config.storage, &config.storage_dir)
             .map_err(crate::config::storage_error)?;
+        let sweeper = AttemptSweeper::spawn(store.clone(), Arc::clone(&storage));
         Ok(AppState(Arc::new(Shared {
             signer: MediaSigner::new(
                 config.media_key_id.clone(),
@@ -126,6 +130,7 @@ impl AppState {
             config,
             metrics: Metrics::new(),
             playlists: PlaylistCache::new(Arc::clone(store.media_changes())),
+            _sweeper: sweeper,
             store,
         })))
     }

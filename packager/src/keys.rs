@@ -24,6 +24,18 @@ pub fn lecture_prefix(lecture: &str) -> String {
     format!("lectures/{lecture}")
 }
 
+/// `lectures/<lecture>/<version>`: one version of a lecture's media.
+pub fn version_prefix(lecture: &str, version: &str) -> String {
+    format!("lectures/{lecture}/{version}")
+}
+
+/// `<job>-a<attempt>`: the media version attempt `attempt` of job `job` writes. Each attempt
+/// has its own, so a re-run never mixes with what a dead attempt stored, and what that one
+/// stored can be found and deleted.
+pub fn attempt_version(job: &str, attempt: u32) -> String {
+    format!("{job}-a{attempt}")
+}
+
 /// `raw/<recording>`: every raw chunk of a recording lies below it.
 pub fn raw_prefix(recording: &str) -> String {
     format!("raw/{recording}")
@@ -96,6 +108,10 @@ mod tests {
         assert_eq!(
             master_playlist("l1", "v1", "presenter"),
             "lectures/l1/v1/presenter/master.m3u8"
+        );
+        assert_eq!(
+            version_prefix("l1", &attempt_version("j1", 2)),
+            "lectures/l1/j1-a2"
         );
     }
 

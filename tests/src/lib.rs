@@ -1,10 +1,14 @@
 //! The harness of Lectern's end-to-end suites: a [`Stack`] of the real catalog (on SQLite),
 //! a transcode worker and a simulated capture box, each on its own random ports and
-//! temporary directories, cleaned up on drop; a [`Client`] that talks to the catalog as a
-//! person would; and [`probe`] helpers that run ffprobe/ffmpeg as independent players.
+//! temporary directories, cleaned up on drop; more workers as processes of their own
+//! ([`worker_process`], for tests that kill one); a [`Client`] that talks to the catalog as
+//! a person would; and [`probe`] helpers that run ffprobe/ffmpeg as independent players.
 #![forbid(unsafe_code)]
 
 pub mod probe;
+pub mod worker_process;
+
+pub use worker_process::WorkerProcess;
 
 use anyhow::{bail, Context};
 use reqwest::StatusCode;
@@ -23,17 +27,136 @@ pub const OUTSIDER: &str = "outsider@demo.lectern.test";
 const AGENT_TOKEN: &str = "e2e-agent-token-0123456789abcdef";
 const WORKER_TOKEN: &str = "e2e-worker-token-0123456789abcdef";
 const MEDIA_KEY: &str = "6c65637465726e2d65326520746573742d6b65792d3332206279746573212121";
+/// The bearer token that scrapes the catalog's `/metrics`.
+pub const METRICS_TOKEN: &str = "e2e-metrics-token-0123456789abcdef";
 
-/// A catalog and a registered transcode worker, running in this process.
+/// A catalog and (unless [`StackBuilder::without_worker`]) a registered transcode worker,
+/// running in this process.
 pub struct Stack {
     pub url: String,
     /// The worker's SRT listener ports (first, last).
     pub srt_ports: (u16, u16),
     database_url: String,
     dir: TempDir,
-    catalog: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
-    worker: std::sync::Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
-    worker_config: lectern_transcode::Config,
+    catalog: Option<Running>,
+    worker: std::sync::Mutex<Option<Running>>,
+    /// The settings the worker runs with (and worker processes start from).
+    pub worker_config: lectern_transcode::Config,
+    /// Where the in-process worker serves `/metrics`, when its settings ask for it.
+    pub worker_metrics: Option<std::net::SocketAddr>,
+}
+
+type CatalogChange = Box<dyn FnOnce(&mut lectern_catalog::Config) + Send>;
+type WorkerChange = Box<dyn FnOnce(&mut lectern_transcode::Config) + Send>;
+
+/// What a [`Stack`] starts with: [`Stack::builder`], changed, then [`StackBuilder::start`].
+#[must_use]
+pub struct StackBuilder {
+    catalog: Vec<CatalogChange>,
+    worker: Vec<WorkerChange>,
+    in_process_worker: bool,
+}
+
+impl StackBuilder {
+    /// Changes the catalog's settings (e.g. a short `jobs.lease_seconds`).
+    pub fn catalog(
+        mut self,
+        change: impl FnOnce(&mut lectern_catalog::Config) + Send + 'static,
+    ) -> Self {
+        self.catalog.push(Box::new(change));
+        self
+    }
+
+    /// Changes the worker's settings (e.g. a smaller ladder), for the in-process worker and
+    /// the worker processes alike.
+    pub fn worker(
+        mut self,
+        change: impl FnOnce(&mut lectern_transcode::Config) + Send + 'static,
+    ) -> Self {
+        self.worker.push(Box::new(change));
+        self
+    }
+
+    /// Catalog and workers keep media in `storage` (e.g. the S3 test server's bucket).
+    pub fn storage(self, storage: lectern_packager::StorageConfig) -> Self {
+        let for_worker = storage.clone();
+        self.catalog(move |c| c.storage = storage)
+            .worker(move |w| w.storage = for_worker)
+    }
+
+    /// No worker in this process: the test starts its own ([`Stack::spawn_worker`]).
+    pub fn without_worker(mut self) -> Self {
+        self.in_process_worker = false;
+        self
+    }
+
+    /// Starts the catalog with the demo seeded, then the worker, and returns once the worker
+    /// has registered (so a recording started now is pushed live).
+    pub async fn start(self) -> anyhow::Result<Stack> {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("info")
+            .try_init();
+        let dir = tempfile::tempdir()?;
+        let storage = dir.path().join("storage");
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("catalog.db").display()
+        );
+        let mut config = lectern_catalog::Config::from_toml(&format!(
+            r#"
+            database_url = "{database_url}"
+            storage_dir = "{storage}"
+            media_key = "{MEDIA_KEY}"
+            metrics_token = "{METRICS_TOKEN}"
+            [demo]
+            seed = true
+            agent_token = "{AGENT_TOKEN}"
+            worker_token = "{WORKER_TOKEN}"
+            "#,
+            storage = storage.display(),
+        ))?;
+        for change in self.catalog {
+            change(&mut config);
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = stop_signal();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = lectern_catalog::run(config, listener, stopped).await {
+                panic!("the catalog failed: {e}");
+            }
+        });
+        let catalog = Some((stop, handle));
+
+        let srt_ports = free_udp_ports(4)?;
+        let mut worker_config = lectern_transcode::Config {
+            catalog_url: url.clone(),
+            token: WORKER_TOKEN.into(),
+            srt_port_range: format!("{}-{}", srt_ports.0, srt_ports.1),
+            storage_dir: storage,
+            ..lectern_transcode::Config::default()
+        };
+        for change in self.worker {
+            change(&mut worker_config);
+        }
+        let (worker, worker_metrics) = if self.in_process_worker {
+            let (worker, metrics) = start_worker(worker_config.clone()).await?;
+            (Some(worker), metrics)
+        } else {
+            (None, None)
+        };
+        Ok(Stack {
+            url,
+            srt_ports,
+            database_url,
+            dir,
+            catalog,
+            worker: std::sync::Mutex::new(worker),
+            worker_config,
+            worker_metrics,
+        })
+    }
 }
 
 fn stop_signal() -> (
@@ -61,85 +184,49 @@ fn free_udp_ports(n: u16) -> anyhow::Result<(u16, u16)> {
     bail!("found no {n} consecutive free UDP ports")
 }
 
-/// Starts a worker (registered when this returns) and runs it until told to stop.
+/// A running part of the stack: its stop switch and its task.
+type Running = (oneshot::Sender<()>, JoinHandle<()>);
+
+/// Starts a worker (registered when this returns) and runs it until told to stop; where it
+/// serves `/metrics`, if it does.
 async fn start_worker(
     config: lectern_transcode::Config,
-) -> anyhow::Result<(oneshot::Sender<()>, JoinHandle<()>)> {
+) -> anyhow::Result<(Running, Option<std::net::SocketAddr>)> {
     let worker = lectern_transcode::Worker::start(config)
         .await
         .context("starting the worker")?;
+    let metrics = worker.metrics_address();
     let (stop, stopped) = stop_signal();
     let handle = tokio::spawn(async move {
         if let Err(e) = worker.run(stopped).await {
             panic!("the worker failed: {e}");
         }
     });
-    Ok((stop, handle))
+    Ok(((stop, handle), metrics))
 }
 
 impl Stack {
     /// Starts the catalog with the demo seeded, then a worker, and returns once the worker
     /// has registered (so a recording started now is pushed live).
     pub async fn start() -> anyhow::Result<Stack> {
-        Stack::start_with(|_| {}).await
+        Stack::builder().start().await
     }
 
     /// [`Stack::start`] with the worker's settings changed by `change` (e.g. a smaller
     /// ladder for a quicker test).
     pub async fn start_with(
-        change: impl FnOnce(&mut lectern_transcode::Config),
+        change: impl FnOnce(&mut lectern_transcode::Config) + Send + 'static,
     ) -> anyhow::Result<Stack> {
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter("info")
-            .try_init();
-        let dir = tempfile::tempdir()?;
-        let storage = dir.path().join("storage");
-        let database_url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("catalog.db").display()
-        );
-        let config = lectern_catalog::Config::from_toml(&format!(
-            r#"
-            database_url = "{database_url}"
-            storage_dir = "{storage}"
-            media_key = "{MEDIA_KEY}"
-            [demo]
-            seed = true
-            agent_token = "{AGENT_TOKEN}"
-            worker_token = "{WORKER_TOKEN}"
-            "#,
-            storage = storage.display(),
-        ))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let (stop, stopped) = stop_signal();
-        let handle = tokio::spawn(async move {
-            if let Err(e) = lectern_catalog::run(config, listener, stopped).await {
-                panic!("the catalog failed: {e}");
-            }
-        });
-        let catalog = Some((stop, handle));
+        Stack::builder().worker(change).start().await
+    }
 
-        let srt_ports = free_udp_ports(4)?;
-        let mut worker_config = lectern_transcode::Config {
-            catalog_url: url.clone(),
-            token: WORKER_TOKEN.into(),
-            srt_port_range: format!("{}-{}", srt_ports.0, srt_ports.1),
-            storage_dir: storage,
-            ..lectern_transcode::Config::default()
-        };
-        change(&mut worker_config);
-        let worker = start_worker(worker_config.clone()).await?;
-        Ok(Stack {
-            url,
-            srt_ports,
-            database_url,
-            dir,
-            catalog,
-            worker: std::sync::Mutex::new(Some(worker)),
-            worker_config,
-        })
+    /// The settings of a stack to start, to change first.
+    pub fn builder() -> StackBuilder {
+        StackBuilder {
+            catalog: Vec::new(),
+            worker: Vec::new(),
+            in_process_worker: true,
+        }
     }
 
     /// Stops the worker (flushing its sessions, as at a crash-free restart) and starts a new
@@ -150,9 +237,25 @@ impl Stack {
             let _ = stop.send(());
             handle.await?;
         }
-        let new = start_worker(self.worker_config.clone()).await?;
+        let (new, _) = start_worker(self.worker_config.clone()).await?;
         *self.worker.lock().expect("worker lock") = Some(new);
         Ok(())
+    }
+
+    /// The catalog's `/metrics` text (scraped with its metrics token).
+    pub async fn catalog_metrics(&self) -> anyhow::Result<String> {
+        scrape(&format!("{}/metrics", self.url), Some(METRICS_TOKEN)).await
+    }
+
+    /// Adds a worker named `name` with a token of its own to the catalog; its token.
+    pub async fn add_worker(&self, name: &str) -> anyhow::Result<String> {
+        let token = format!("e2e-worker-{name}-0123456789abcdef").replace(' ', "-");
+        let store = self.store().await?;
+        store
+            .upsert_worker(name, &lectern_catalog::auth::token_hash(&token))
+            .await?;
+        store.close().await;
+        Ok(token)
     }
 
     /// Records from the simulated classroom's test sources for `seconds`, through the real
@@ -182,6 +285,11 @@ impl Stack {
             .context("the capture box failed")
     }
 
+    /// The catalog's database, for what a test checks below the API (close it after).
+    pub async fn store(&self) -> anyhow::Result<lectern_catalog::store::Store> {
+        Ok(lectern_catalog::store::Store::connect(&self.database_url).await?)
+    }
+
     /// Adds a capture box in a new room `room` of the demo institute, recording into the
     /// demo course (through the catalog's provisioning helpers); returns its token.
     pub async fn add_capture_box(&self, room: &str) -> anyhow::Result<String> {
@@ -191,7 +299,7 @@ impl Stack {
             .as_str()
             .context("the student has the demo course")?
             .to_owned();
-        let store = lectern_catalog::store::Store::connect(&self.database_url).await?;
+        let store = self.store().await?;
         let institute = store
             .ensure_institute(lectern_catalog::store::DEMO_INSTITUTE)
             .await?;
@@ -238,6 +346,35 @@ impl Stack {
         }
         Ok(())
     }
+}
+
+/// GETs Prometheus text from `url`, with `token` as bearer when given; fails unless 200.
+pub async fn scrape(url: &str, token: Option<&str>) -> anyhow::Result<String> {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if status != StatusCode::OK {
+        bail!("GET {url} answered {status}: {text}");
+    }
+    Ok(text)
+}
+
+/// The value of the sample `name` (with its labels, e.g. `lectern_jobs{state="queued"}`) in
+/// Prometheus text, when it is there.
+pub fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
 }
 
 /// A person's browser, reduced to a session cookie.
@@ -302,6 +439,58 @@ impl Client {
             .send()
             .await?;
         Ok((response.status(), response.text().await?))
+    }
+
+    /// Uploads `bytes` as the file `file_name` to `course` (`multipart/form-data`, as a
+    /// browser's form sends it); the status and the answer.
+    pub async fn upload(
+        &self,
+        course: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<(StatusCode, String)> {
+        const BOUNDARY: &str = "lectern-upload-test";
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        self.post_bytes(
+            &format!("/api/v1/courses/{course}/uploads"),
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            body,
+        )
+        .await
+    }
+
+    /// Uploads the file at `path` to `course`; the id of the lecture it becomes.
+    pub async fn upload_file(
+        &self,
+        course: &str,
+        path: &std::path::Path,
+    ) -> anyhow::Result<String> {
+        let name = path
+            .file_name()
+            .context("a file name")?
+            .to_string_lossy()
+            .into_owned();
+        let (status, body) = self.upload(course, &name, &std::fs::read(path)?).await?;
+        if status != StatusCode::CREATED {
+            bail!("uploading {name} answered {status}: {body}");
+        }
+        let answer: Value = serde_json::from_str(&body)?;
+        Ok(answer["lecture_id"]
+            .as_str()
+            .context("a lecture id")?
+            .to_owned())
+    }
+
+    /// The id of the first course the person sees (the demo course).
+    pub async fn first_course(&self) -> anyhow::Result<String> {
+        let courses = self.json("/api/v1/courses").await?;
+        Ok(courses[0]["id"].as_str().context("a course")?.to_owned())
     }
 
     /// GETs JSON, failing unless the answer is 200.

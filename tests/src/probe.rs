@@ -1,12 +1,53 @@
 //! ffprobe and ffmpeg as independent players of what Lectern produces.
 
 use anyhow::{bail, Context};
+use std::path::Path;
 use std::process::Command;
 
 fn run(program: &str, args: &[&str]) -> anyhow::Result<std::process::Output> {
     Command::new(program).args(args).output().with_context(|| {
         format!("could not run {program}: install the Debian package ffmpeg (./lectern setup does)")
     })
+}
+
+/// Runs ffmpeg with `args` (quietly, overwriting), failing with what it said.
+pub fn ffmpeg(args: &[&str]) -> anyhow::Result<()> {
+    let out = run(
+        "ffmpeg",
+        &[&["-v", "error", "-nostdin", "-y"], args].concat(),
+    )?;
+    if !out.status.success() {
+        bail!("ffmpeg {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}
+
+/// Writes `seconds` of a test picture of `size` (`1280x720`) at 25 fps and a tone to `path`,
+/// as H.264 and AAC in MP4: what a person uploads.
+pub fn test_lecture(path: &Path, seconds: f64, size: &str) -> anyhow::Result<()> {
+    let picture = format!("testsrc=size={size}:rate=25");
+    let seconds = seconds.to_string();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        &picture,
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000",
+        "-t",
+        &seconds,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        &path.to_string_lossy(),
+    ])
 }
 
 /// Decodes everything at `url` and returns what ffmpeg complained about (empty when clean).

@@ -5,7 +5,7 @@ use crate::ladder::Rung;
 use lectern_client::{check_catalog_access, check_range, load_settings, SettingsError};
 use lectern_packager::{Storage, StorageConfig, StorageError};
 use serde::{Deserialize, Serialize};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -38,6 +38,10 @@ pub struct Config {
     /// Whether this worker also takes on-demand jobs (uploads) from the catalog's queue
     /// (default true); false keeps it for live sessions only.
     pub jobs: bool,
+    /// Where to serve Prometheus `/metrics` and `/healthz` (e.g. `127.0.0.1:9464`); absent,
+    /// the default, serves nothing. The figures are not secret but not for the public
+    /// either: bind an address only the monitoring network reaches.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -67,6 +71,7 @@ impl Default for Config {
                 },
             ],
             jobs: true,
+            metrics_listen: None,
         }
     }
 }
@@ -274,6 +279,26 @@ mod tests {
             .unwrap()
             .local_path("a/b.ts")
             .is_none());
+    }
+
+    #[test]
+    fn the_metrics_address_is_optional_and_a_bad_one_names_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.toml");
+        std::fs::write(&file, "token = \"t\"\n").unwrap();
+        assert_eq!(Config::load(Some(&file)).unwrap().metrics_listen, None);
+        std::fs::write(
+            &file,
+            "token = \"t\"\nmetrics_listen = \"127.0.0.1:9464\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Config::load(Some(&file)).unwrap().metrics_listen,
+            Some("127.0.0.1:9464".parse().unwrap())
+        );
+        std::fs::write(&file, "token = \"t\"\nmetrics_listen = \"9464\"\n").unwrap();
+        let err = Config::load(Some(&file)).unwrap_err();
+        assert!(err.to_string().contains("metrics_listen"), "{err}");
     }
 
     #[test]

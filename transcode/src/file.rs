@@ -8,7 +8,7 @@
 
 use crate::encode::{add_ladder, FrameTiming};
 use crate::error::WorkerError;
-use crate::gst_util::{make, unbounded_queue};
+use crate::gst_util::{make, unbounded_queue, StopOnDrop};
 use crate::ladder::Ladder;
 use crate::packaging::{package, Packaged};
 use gst::prelude::*;
@@ -30,6 +30,7 @@ pub async fn transcode_file(
         });
     }
     let pipeline = gst::Pipeline::with_name("file-transcode");
+    let _stopped_when_dropped = StopOnDrop(pipeline.clone());
     let (fragments_tx, mut fragments) = tokio::sync::mpsc::unbounded_channel();
     let src = make("filesrc", None)?;
     src.set_property("location", input.to_string_lossy().to_string());

@@ -23,6 +23,16 @@ pub fn unbounded_queue() -> Result<gst::Element, WorkerError> {
     Ok(queue)
 }
 
+/// Stops its pipeline (state `Null`) when dropped: a transcode cancelled mid-way (a job whose
+/// lease went to another worker) would otherwise leave the pipeline's threads running.
+pub struct StopOnDrop(pub gst::Pipeline);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.set_state(gst::State::Null);
+    }
+}
+
 /// The error a bus message carries, with the failing element's path.
 pub fn bus_error(message: &gst::Message) -> Option<WorkerError> {
     match message.view() {

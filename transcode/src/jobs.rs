@@ -3,15 +3,19 @@
 //! fails it with a sentence a person understands.
 //!
 //! A job may run more than once (a worker that died loses its lease and the job is claimed
-//! again), so each attempt writes its own media version, `<job>-a<attempt>`, deleting the
-//! versions of the attempts before it first: a re-run leaves no second copy in storage, and
-//! completion (idempotent at the catalog) lists only what this attempt stored.
+//! again), so each attempt writes its own media version, `<job>-a<attempt>`
+//! ([`keys::attempt_version`]), and completion (idempotent at the catalog) lists only what
+//! this attempt stored. The versions of attempts that did not complete are deleted: by the
+//! catalog when the job ends (their worker may be dead), and by this worker as soon as the
+//! catalog confirms its attempt failed or was lost to another worker (it may have stored
+//! more after the catalog's sweep).
 
 use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
 use crate::file::transcode_file;
 use crate::ladder::Ladder;
+use crate::metrics::{JobOutcome, WorkerMetrics};
 use crate::probe::{probe, MediaInfo};
 use async_trait::async_trait;
 use lectern_packager::{keys, Packager, ReportError, Reporter, Storage};
@@ -19,7 +23,7 @@ use lectern_wire::jobs::{CompleteJob, Job, JobKind, TranscodeUpload};
 use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// How often an idle worker asks for a job.
@@ -28,18 +32,23 @@ const POLL: Duration = Duration::from_secs(1);
 /// The track an upload becomes (a file has one picture).
 const TRACK: &str = "main";
 
+/// What running jobs takes: the worker's settings, storage, catalog client and figures.
+pub struct JobRunner {
+    pub config: Arc<Config>,
+    pub storage: Arc<dyn Storage>,
+    pub catalog: CatalogClient,
+    pub metrics: WorkerMetrics,
+}
+
 /// Claims and runs jobs one at a time until `stop` turns true.
-pub async fn run(
-    config: Arc<Config>,
-    storage: Arc<dyn Storage>,
-    catalog: CatalogClient,
-    mut stop: watch::Receiver<bool>,
-) {
+pub async fn run(runner: JobRunner, mut stop: watch::Receiver<bool>) {
     while !*stop.borrow() {
-        match catalog.claim_job().await {
+        match runner.catalog.claim_job().await {
             Ok(Some(job)) => {
                 tracing::info!(job = %job.id, kind = job.kind.as_str(), lecture = %job.lecture_id, attempt = job.attempt, "claimed a job");
-                run_job(&config, &storage, &catalog, &job).await;
+                runner.metrics.job_started();
+                let outcome = runner.run_job(&job).await;
+                runner.metrics.job_ended(outcome);
                 continue;
             }
             Ok(None) => {}
@@ -60,65 +69,110 @@ enum Ended {
     LeaseLost,
 }
 
-/// Runs one job to its completion or failure at the catalog.
-async fn run_job(config: &Config, storage: &Arc<dyn Storage>, catalog: &CatalogClient, job: &Job) {
-    let progress = Arc::new(Mutex::new(Index::default()));
-    let work = async {
-        match job.kind {
-            JobKind::TranscodeUpload => upload(config, storage, job, progress.clone()).await,
-            other => Err(Ended::Failed(format!(
-                "This worker does not run {} jobs.",
-                other.as_str()
-            ))),
+impl JobRunner {
+    /// Runs one attempt of `job` to its completion or failure at the catalog.
+    async fn run_job(&self, job: &Job) -> JobOutcome {
+        let version = keys::attempt_version(&job.id, job.attempt);
+        let progress = Arc::new(Mutex::new(Index::default()));
+        let work = async {
+            match job.kind {
+                JobKind::TranscodeUpload => {
+                    upload(&self.config, &self.storage, job, &version, progress.clone()).await
+                }
+                other => Err(Ended::Failed(format!(
+                    "This worker does not run {} jobs.",
+                    other.as_str()
+                ))),
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = work => outcome,
+            lost = heartbeat(&self.catalog, &self.metrics, job, progress.clone()) => Err(lost),
+        };
+        let (media, wall) = progress.lock().expect("index lock").encoded();
+        self.metrics.encoding(media, wall);
+        let reported = match outcome {
+            Ok(index) => self
+                .catalog
+                .complete_job(&job.id, &index)
+                .await
+                .map(|()| JobOutcome::Done),
+            Err(Ended::Failed(error)) => {
+                tracing::warn!(job = %job.id, %error, "job failed");
+                self.catalog
+                    .fail_job(&job.id, &error)
+                    .await
+                    .map(|()| JobOutcome::Failed)
+            }
+            Err(Ended::LeaseLost) => Ok(JobOutcome::Lost),
+        };
+        let outcome = match reported {
+            Ok(outcome) => outcome,
+            Err(e) if lease_lost(&e) => JobOutcome::Lost,
+            Err(e) => {
+                tracing::error!(job = %job.id, error = %e, "could not report the job's end; it runs again after its lease");
+                return JobOutcome::Unreported;
+            }
+        };
+        if outcome == JobOutcome::Done {
+            tracing::info!(job = %job.id, media_seconds = media, wall_seconds = wall.as_secs_f64(), "job done");
+            return outcome;
         }
-    };
-    let outcome = tokio::select! {
-        outcome = work => outcome,
-        lost = heartbeat(catalog, job, progress.clone()) => Err(lost),
-    };
-    let answer = match outcome {
-        Ok(index) => catalog.complete_job(&job.id, &index).await,
-        Err(Ended::Failed(error)) => {
-            tracing::warn!(job = %job.id, %error, "job failed");
-            catalog.fail_job(&job.id, &error).await
+        if outcome == JobOutcome::Lost {
+            tracing::warn!(job = %job.id, "the job went to another worker (this worker's lease ran out); stopped");
         }
-        Err(Ended::LeaseLost) => {
-            tracing::warn!(job = %job.id, "lost the job's lease to another worker; stopped");
-            Ok(())
+        // Failed or lost, as the catalog answered: this attempt will never be served, so what
+        // it stored goes.
+        let prefix = keys::version_prefix(&job.lecture_id, &version);
+        if let Err(e) = self.storage.delete_prefix(&prefix).await {
+            tracing::warn!(job = %job.id, %prefix, error = %e, "could not delete what the attempt stored; the catalog deletes it when the job ends");
         }
-    };
-    match answer {
-        Ok(()) => tracing::info!(job = %job.id, "job reported"),
-        Err(e) => {
-            tracing::error!(job = %job.id, error = %e, "could not report the job's end; it runs again after its lease")
-        }
+        outcome
     }
 }
 
-/// Heartbeats every third of the lease with the progress so far; returns only when the
-/// catalog says the job is no longer this worker's.
-async fn heartbeat(catalog: &CatalogClient, job: &Job, index: Arc<Mutex<Index>>) -> Ended {
+/// True when the catalog answered that the job is not this worker's (any more).
+fn lease_lost(e: &WorkerError) -> bool {
+    matches!(
+        e,
+        WorkerError::Catalog(lectern_client::ApiError::Refused {
+            status: 404 | 409,
+            ..
+        })
+    )
+}
+
+/// Heartbeats every third of the lease with the progress so far (and shows the realtime
+/// factor); returns only when the catalog says the job is no longer this worker's.
+async fn heartbeat(
+    catalog: &CatalogClient,
+    metrics: &WorkerMetrics,
+    job: &Job,
+    index: Arc<Mutex<Index>>,
+) -> Ended {
     let every = Duration::from_secs(u64::from(job.lease_seconds / 3).max(1));
     loop {
         tokio::time::sleep(every).await;
-        let progress = index.lock().expect("index lock").progress();
+        let (progress, (media, wall)) = {
+            let index = index.lock().expect("index lock");
+            (index.progress(), index.encoded())
+        };
+        metrics.encoding(media, wall);
         match catalog.heartbeat_job(&job.id, progress).await {
             Ok(()) => {}
-            Err(WorkerError::Catalog(lectern_client::ApiError::Refused {
-                status: 404 | 409,
-                ..
-            })) => return Ended::LeaseLost,
+            Err(e) if lease_lost(&e) => return Ended::LeaseLost,
             // The catalog may be back before the lease runs out.
             Err(e) => tracing::warn!(job = %job.id, error = %e, "job heartbeat failed"),
         }
     }
 }
 
-/// Fetches the uploaded file, probes it, encodes the ladder into this attempt's version.
+/// Fetches the uploaded file, probes it, encodes the ladder into `version`.
 async fn upload(
     config: &Config,
     storage: &Arc<dyn Storage>,
     job: &Job,
+    version: &str,
     index: Arc<Mutex<Index>>,
 ) -> Result<CompleteJob, Ended> {
     let payload: TranscodeUpload = serde_json::from_value(job.payload.clone())
@@ -144,35 +198,23 @@ async fn upload(
     index.lock().expect("index lock").duration = info.duration.as_secs_f64();
     tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = info.has_video, audio = info.has_audio, "probed the upload");
 
-    let version = format!("{}-a{}", job.id, job.attempt);
-    for earlier in 1..job.attempt {
-        let prefix = format!(
-            "{}/{}-a{earlier}",
-            keys::lecture_prefix(&job.lecture_id),
-            job.id
-        );
-        storage
-            .delete_prefix(&prefix)
-            .await
-            .map_err(|e| internal("clearing an earlier attempt", e))?;
-    }
     let ladder = Ladder {
         rungs: config.ladder.clone(),
         frame_rate: config.frame_rate,
         segment_seconds: config.segment_seconds,
     };
     let collector = Arc::new(Collector(index.clone()));
-    let mut packager =
-        Packager::with_version(&job.lecture_id, &version, storage.clone(), collector);
+    let mut packager = Packager::with_version(&job.lecture_id, version, storage.clone(), collector);
     for rendition in ladder.renditions(TRACK) {
         packager
             .add_rendition(rendition)
             .await
             .map_err(|e| internal("starting the renditions", e))?;
     }
-    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager)
-        .await
-        .map_err(|e| Ended::Failed(readable(&e)))?;
+    index.lock().expect("index lock").encoding_since = Some(Instant::now());
+    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager).await;
+    index.lock().expect("index lock").encoding_ended();
+    let packaged = packaged.map_err(|e| Ended::Failed(readable(&e)))?;
     if let Some(failure) = packaged.failure {
         let done = index.lock().expect("index lock").done_seconds();
         return Err(Ended::Failed(format!(
@@ -194,7 +236,7 @@ async fn upload(
     Ok(CompleteJob {
         renditions: std::mem::take(&mut index.renditions),
         segments: std::mem::take(&mut index.segments),
-        media_version: Some(version),
+        media_version: Some(version.to_owned()),
     })
 }
 
@@ -232,6 +274,11 @@ struct Index {
     segments: Vec<SegmentReport>,
     /// The source's duration in seconds.
     duration: f64,
+    /// When encoding began (after fetching and probing the source).
+    encoding_since: Option<Instant>,
+    /// Seconds encoded and the time it took, once encoding ended (the segments are handed
+    /// over at completion).
+    encoded_in: Option<(f64, Duration)>,
 }
 
 impl Index {
@@ -245,6 +292,19 @@ impl Index {
             .filter(|s| s.track == first.track && s.rung == first.rung)
             .map(|s| s.duration)
             .sum()
+    }
+
+    /// Seconds encoded, and the wall-clock time encoding took (so far).
+    fn encoded(&self) -> (f64, Duration) {
+        self.encoded_in.unwrap_or_else(|| {
+            let wall = self.encoding_since.map_or(Duration::ZERO, |s| s.elapsed());
+            (self.done_seconds(), wall)
+        })
+    }
+
+    /// Encoding ended: what [`Index::encoded`] says from now on.
+    fn encoding_ended(&mut self) {
+        self.encoded_in = Some(self.encoded());
     }
 
     /// From 0 to 0.99: 1 is for completion.

@@ -12,6 +12,8 @@
 //! - [`jobs`]: on-demand jobs from the catalog's queue (uploads), with lease heartbeats.
 //! - [`packaging`]: drains a running pipeline's segments into the packager.
 //! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
+//! - [`metrics`]: the worker's Prometheus figures and their `/metrics` endpoint, fed by
+//!   [`timed_storage`] (upload latency), the jobs and the live sessions.
 //! - [`run`]: the worker's main loop, one session after another until shutdown.
 
 pub mod catalog;
@@ -23,9 +25,11 @@ mod gst_util;
 pub mod jobs;
 pub mod ladder;
 pub mod live;
+pub mod metrics;
 pub mod packaging;
 pub mod probe;
 pub mod segment_stream;
+pub mod timed_storage;
 mod worker;
 
 pub use config::Config;

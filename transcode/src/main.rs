@@ -10,10 +10,18 @@ use std::path::PathBuf;
 /// It registers with the catalog, listens for capture boxes' live streams over SRT, encodes
 /// each into an adaptive bitrate ladder (all rungs cut at the same instants) and writes HLS
 /// segments and playlists to storage, reporting each segment to the catalog once stored.
+/// Between and beside live sessions it takes on-demand jobs from the catalog's queue
+/// (uploaded files; jobs = false turns that off), one at a time.
 ///
 /// Settings come from the TOML file given with --config, then from environment variables
 /// prefixed LECTERN_TRANSCODE_ (e.g. LECTERN_TRANSCODE_TOKEN, LECTERN_TRANSCODE_SRT_PORT_RANGE,
-/// LECTERN_TRANSCODE_CATALOG_URL). Ctrl-C flushes the session in progress and stops.
+/// LECTERN_TRANSCODE_CATALOG_URL). Ctrl-C flushes the session in progress and stops; a job in
+/// progress runs again on a worker after its lease.
+///
+/// Monitoring: with metrics_listen set (e.g. LECTERN_TRANSCODE_METRICS_LISTEN=127.0.0.1:9464)
+/// the worker serves Prometheus text at /metrics there (live sessions, jobs running and how
+/// they ended, the realtime factor of encodes, storage upload latency) and 200 ok at
+/// /healthz. The job queue's depth is on the catalog's /metrics (lectern_jobs).
 #[derive(Parser)]
 #[command(version, verbatim_doc_comment)]
 struct Args {

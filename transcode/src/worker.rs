@@ -1,6 +1,7 @@
 //! The worker's life: register with the catalog (a host and a range of SRT ports), then
 //! poll the catalog for the live sessions assigned to it and run each on its own port,
-//! concurrently, until shutdown.
+//! concurrently, beside the on-demand jobs (one at a time) and the `/metrics` endpoint,
+//! until shutdown.
 //!
 //! Polling every [`POLL`] adds up to that much to a session's start (the box's SRT caller
 //! retries meanwhile); a long-poll of `GET /api/v1/worker/sessions` would remove it and is a
@@ -9,13 +10,18 @@
 use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
+use crate::jobs::JobRunner;
 use crate::live::session::{self, Outcome};
+use crate::metrics::WorkerMetrics;
+use crate::timed_storage::TimedStorage;
 use lectern_packager::Storage;
 use lectern_wire::worker::LiveSession;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -30,13 +36,25 @@ pub struct Worker {
     config: Config,
     catalog: CatalogClient,
     storage: Arc<dyn Storage>,
+    metrics: WorkerMetrics,
+    /// Bound to `metrics_listen`, when set.
+    metrics_listener: Option<TcpListener>,
 }
 
 impl Worker {
-    /// Initialises GStreamer and registers with the catalog (retrying while it is away).
-    /// When this returns, capture boxes are sent to this worker.
+    /// Initialises GStreamer, binds `metrics_listen` and registers with the catalog
+    /// (retrying while it is away). When this returns, capture boxes are sent to this worker.
     pub async fn start(config: Config) -> Result<Worker, WorkerError> {
         gst::init().map_err(|e| WorkerError::Gst(format!("GStreamer did not initialise: {e}")))?;
+        let metrics_listener = match config.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await.map_err(|e| {
+                WorkerError::Settings(lectern_client::SettingsError::Invalid {
+                    key: "metrics_listen",
+                    message: format!("cannot be listened on ({address}): {e}"),
+                })
+            })?),
+            None => None,
+        };
         let catalog = CatalogClient::new(&config.catalog_url, &config.token);
         let srt_host = config.advertised_srt_host();
         let ports = config.srt_ports().map_err(|message| {
@@ -47,7 +65,8 @@ impl Worker {
         })?;
         catalog.register(&srt_host, ports).await?;
         tracing::info!(%srt_host, first_port = ports.0, last_port = ports.1, catalog = %config.catalog_url, "registered with the catalog");
-        let storage = config.open_storage()?;
+        let metrics = WorkerMetrics::new();
+        let storage = TimedStorage::wrap(config.open_storage()?, metrics.clone());
         match storage.check().await {
             Ok(()) => tracing::info!(kind = ?config.storage.kind, "storage is ready"),
             // A store that is down now may be back by the first segment.
@@ -59,7 +78,16 @@ impl Worker {
             config,
             catalog,
             storage,
+            metrics,
+            metrics_listener,
         })
+    }
+
+    /// Where `/metrics` is served (`metrics_listen` with its port resolved), if anywhere.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Runs the live sessions the catalog assigns, each in its own task on its own port,
@@ -73,6 +101,8 @@ impl Worker {
             config,
             catalog,
             storage,
+            metrics,
+            metrics_listener,
         } = self;
         let config = Arc::new(config);
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -95,13 +125,25 @@ impl Worker {
             })
         };
 
+        let metrics_server = metrics_listener.map(|listener| {
+            if let Ok(address) = listener.local_addr() {
+                tracing::info!(url = %format!("http://{address}/metrics"), "serving metrics");
+            }
+            let mut stop = stop_rx.clone();
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            tokio::spawn(metrics.clone().serve(listener, stopped))
+        });
+
         let jobs = config.jobs.then(|| {
-            tokio::spawn(crate::jobs::run(
-                config.clone(),
-                storage.clone(),
-                catalog.clone(),
-                stop_rx.clone(),
-            ))
+            let runner = JobRunner {
+                config: config.clone(),
+                storage: storage.clone(),
+                catalog: catalog.clone(),
+                metrics: metrics.clone(),
+            };
+            tokio::spawn(crate::jobs::run(runner, stop_rx.clone()))
         });
 
         // A lecture the catalog still lists after its session ended lost its box mid-lecture
@@ -153,6 +195,7 @@ impl Worker {
                     tracing::error!(%lecture, error = %e, "a live session panicked");
                 }
             }
+            metrics.live_sessions(running.len());
             tokio::select! {
                 _ = tokio::time::sleep(POLL) => {}
                 _ = stop.wait_for(|s| *s) => {}
@@ -168,6 +211,13 @@ impl Worker {
             jobs.abort();
         }
         heartbeat.abort();
+        if let Some(server) = metrics_server {
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "the metrics endpoint failed"),
+                Err(e) => tracing::error!(error = %e, "the metrics endpoint panicked"),
+            }
+        }
         Ok(())
     }
 }

@@ -725,6 +725,10 @@ pub static TABLES: &[Table] = &[
                 "dedupe_key",
                 "Names its input, so the same work queued twice is one job.",
             ),
+            plain(
+                "swept_at",
+                "When the media its unfinished attempts stored was deleted.",
+            ),
         ],
     },
     Table {

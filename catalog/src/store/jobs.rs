@@ -136,6 +136,29 @@ pub enum FailOutcome {
     Failed,
 }
 
+/// A job that ended (done or failed) whose storage was not swept yet: the media versions of
+/// its attempts that did not complete it may still be there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedJob {
+    pub id: String,
+    pub lecture_id: String,
+    pub state: JobState,
+    /// How many times it was claimed.
+    pub attempts: u32,
+}
+
+impl EndedJob {
+    /// The attempts whose media versions are dead: every attempt of a failed job; every
+    /// attempt of a done job but its last (only the holder of the latest claim completes).
+    pub fn dead_attempts(&self) -> std::ops::RangeInclusive<u32> {
+        let last_dead = match self.state {
+            JobState::Done => self.attempts.saturating_sub(1),
+            _ => self.attempts,
+        };
+        1..=last_dead
+    }
+}
+
 /// Whether the lecture waits for jobs of this kind: their completion makes it `ready`, their
 /// last failure makes a `processing` lecture `failed`.
 pub(super) fn settles_lecture(kind: JobKind) -> bool {
@@ -205,6 +228,9 @@ impl Store {
         for lecture_id in &gave_up {
             self.media_changed(lecture_id).await;
         }
+        if !gave_up.is_empty() {
+            self.jobs_ended.notify_one();
+        }
         let lease_until = now + policy.lease();
         on_backend!(self, db => db.claim_job(worker_id, lease_until, max_attempts, now))
     }
@@ -244,6 +270,7 @@ impl Store {
             on_backend!(self, db => db.complete_job(worker_id, job_id, index, now))?
         {
             self.media_changed(&lecture_id).await;
+            self.jobs_ended.notify_one();
             return Ok(());
         }
         match self.refusal(worker_id, job_id).await {
@@ -268,6 +295,7 @@ impl Store {
         match on_backend!(self, db => db.fail_job(worker_id, job_id, error, max_attempts, now))? {
             Some((JobState::Failed, lecture_id)) => {
                 self.media_changed(&lecture_id).await;
+                self.jobs_ended.notify_one();
                 Ok(FailOutcome::Failed)
             }
             Some(_) => Ok(FailOutcome::Retried),
@@ -288,6 +316,22 @@ impl Store {
     /// A lecture's jobs, oldest first.
     pub async fn lecture_jobs(&self, lecture_id: &str) -> Result<Vec<LectureJob>, StoreError> {
         on_backend!(self, db => db.lecture_jobs(lecture_id))
+    }
+
+    /// Ended jobs whose dead attempts' media may still be in storage, longest ended first.
+    pub async fn unswept_jobs(&self, limit: u32) -> Result<Vec<EndedJob>, StoreError> {
+        on_backend!(self, db => db.unswept_jobs(i64::from(limit)))
+    }
+
+    /// The media of the job's dead attempts is gone from storage.
+    pub async fn mark_job_swept(&self, job_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_backend!(self, db => db.mark_job_swept(job_id, now))
+    }
+
+    /// Resolves after a job ended (done or failed) here since the last call; a job ended
+    /// before anyone waits is remembered (once).
+    pub async fn job_ended(&self) {
+        self.jobs_ended.notified().await;
     }
 
     /// How many jobs are in each state (states without jobs are left out).
@@ -322,6 +366,21 @@ mod tests {
         .validate()
         .unwrap_err();
         assert_eq!(key, "jobs.max_attempts");
+    }
+
+    #[test]
+    fn a_done_job_keeps_its_last_attempt_and_a_failed_one_none() {
+        let job = |state, attempts| EndedJob {
+            id: "j".into(),
+            lecture_id: "l".into(),
+            state,
+            attempts,
+        };
+        let dead = |job: EndedJob| job.dead_attempts().collect::<Vec<_>>();
+        assert_eq!(dead(job(JobState::Done, 1)), Vec::<u32>::new());
+        assert_eq!(dead(job(JobState::Done, 3)), [1, 2]);
+        assert_eq!(dead(job(JobState::Failed, 2)), [1, 2]);
+        assert_eq!(dead(job(JobState::Failed, 0)), Vec::<u32>::new());
     }
 
     #[test]

@@ -57,7 +57,7 @@ mod users;
 
 pub use audit::AuditEvent;
 pub use courses::{CourseAccess, CourseEntry, CourseError};
-pub use jobs::{ClaimedJob, FailOutcome, JobError, JobPolicy, NewJob};
+pub use jobs::{ClaimedJob, EndedJob, FailOutcome, JobError, JobPolicy, NewJob};
 pub use lectures::{
     Agent, LectureMedia, LectureRow, LectureSettings, LiveWorker, StartError, Worker,
     WORKER_FRESH_FOR,
@@ -151,6 +151,8 @@ pub struct Store {
     backend: Backend,
     /// The media changes this store made or heard of (shared by its clones).
     changes: Arc<MediaChanges>,
+    /// Woken when a job ends (done or failed), for the sweep of its dead attempts.
+    jobs_ended: Arc<tokio::sync::Notify>,
 }
 
 /// The backend a [`Store`] forwards to (see [`on_backend!`]).
@@ -177,6 +179,7 @@ impl Store {
         let store = Store {
             backend,
             changes: Arc::new(MediaChanges::new(complete)),
+            jobs_ended: Arc::default(),
         };
         tracing::info!(database = %store.kind(), "database connected");
         Ok(store)

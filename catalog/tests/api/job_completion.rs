@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 
+use lectern_catalog::store::{FailOutcome, JobPolicy};
+use lectern_packager::keys;
+
 use crate::fixtures::OTHER_WORKER_TOKEN;
 use crate::helpers::{token_of, As, Db, TestApp, STUDENT, WORKER_TOKEN};
 use crate::jobs::{
@@ -334,7 +337,129 @@ async fn a_long_lectures_index_is_recorded_in_one_completion(db: Db) {
     );
 }
 
+/// Waits (polling, for 10 s at most) until nothing of `version` of `lecture` is in storage.
+async fn deleted(app: &TestApp, lecture: &str, version: &str) -> bool {
+    let dir = app
+        .storage
+        .path()
+        .join(keys::version_prefix(lecture, version));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while dir.exists() {
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    true
+}
+
+/// The segment files of `version` of `lecture` in storage, as `<rung>/<file>`.
+fn stored(app: &TestApp, lecture: &str, version: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (rung, _) in RUNGS {
+        let dir = app
+            .storage
+            .path()
+            .join(format!("lectures/{lecture}/{version}/presenter/{rung}"));
+        for entry in std::fs::read_dir(dir).into_iter().flatten() {
+            found.push(format!(
+                "{rung}/{}",
+                entry.unwrap().file_name().to_string_lossy()
+            ));
+        }
+    }
+    found.sort();
+    found
+}
+
+async fn the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let store = app.state.store();
+    let policy = JobPolicy::default();
+    let (w1, w2) = two_workers(store).await;
+    let lecture = processing_lecture(&app).await;
+    let t = Utc::now();
+    let job = enqueue(store, &lecture, "upload", t).await;
+    // w1 stores two segments of its attempt and dies; w2 takes the job once the lease ran out.
+    store.claim_job(&w1, &policy, t).await.unwrap().unwrap();
+    let first = keys::attempt_version(&job, 1);
+    store_segments(&app, &lecture, &first, &[0, 1]);
+    let taken = store
+        .claim_job(&w2, &policy, t + Duration::seconds(61))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taken.attempt, 2);
+    let second = keys::attempt_version(&job, 2);
+    store_segments(&app, &lecture, &second, &[0, 1, 2]);
+    assert_eq!(
+        stored(&app, &lecture, &first).len(),
+        4,
+        "kept while the job runs"
+    );
+
+    let (status, text) = complete(
+        &app,
+        OTHER_WORKER_TOKEN,
+        &job,
+        index(Some(&second), &[0, 1, 2]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert!(
+        deleted(&app, &lecture, &first).await,
+        "the dead attempt's media is deleted: {:?}",
+        stored(&app, &lecture, &first)
+    );
+    assert_eq!(
+        stored(&app, &lecture, &second),
+        [
+            "360p/0.ts",
+            "360p/1.ts",
+            "360p/2.ts",
+            "720p/0.ts",
+            "720p/1.ts",
+            "720p/2.ts"
+        ],
+        "the completing attempt's media stays"
+    );
+    let (_, token) = student_media(&app, &lecture).await;
+    let segment = app
+        .get(
+            &format!("/media/{lecture}/presenter/720p/2.ts?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(segment.text(), format!("{second} 720p 2"));
+
+    // A job that fails for good keeps nothing of any attempt.
+    let failing = processing_lecture(&app).await;
+    let job = enqueue(store, &failing, "upload", t).await;
+    let last_try = JobPolicy {
+        max_attempts: 1,
+        ..policy
+    };
+    store
+        .claim_job(&w1, &last_try, t + Duration::seconds(62))
+        .await
+        .unwrap()
+        .unwrap();
+    let only = keys::attempt_version(&job, 1);
+    store_segments(&app, &failing, &only, &[0]);
+    let outcome = store
+        .fail_job(&w1, &job, "The file is damaged.", &last_try, Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(outcome, FailOutcome::Failed);
+    assert!(
+        deleted(&app, &failing, &only).await,
+        "a failed job's attempts are deleted: {:?}",
+        stored(&app, &failing, &only)
+    );
+}
+
 on_both_databases!(
+    the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends,
     completion_switches_to_the_new_version_at_once_and_the_lecture_plays,
     completion_in_the_same_version_adds_to_the_lectures_media,
     a_repeated_completion_changes_nothing_and_another_workers_is_refused,

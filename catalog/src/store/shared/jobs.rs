@@ -7,7 +7,7 @@ use lectern_wire::jobs::{CompleteJob, JobState, LectureJob};
 
 use super::super::{read_ts, ts, Conn, Db, Ts, FOR_UPDATE, SKIP_LOCKED};
 use super::media::{record_rendition, record_segments};
-use crate::store::jobs::{parse_kind, parse_state, settles_lecture, ClaimedJob, NewJob};
+use crate::store::jobs::{parse_kind, parse_state, settles_lecture, ClaimedJob, EndedJob, NewJob};
 use crate::store::StoreError;
 
 /// Jobs a worker may claim at `$now`: queued ones, and running ones whose lease ran out
@@ -229,7 +229,8 @@ impl Db {
         // A write first: on SQLite the transaction holds the database from here on.
         let done: Option<(String, String)> = sqlx::query_as(
             "UPDATE jobs SET state = 'done', progress = 1, error = NULL, lease_expires_at = NULL, \
-             updated_at = $3 WHERE id = $1 AND worker_id = $2 AND state = 'running' \
+             updated_at = $3, swept_at = CASE WHEN attempts <= 1 THEN $3 END \
+             WHERE id = $1 AND worker_id = $2 AND state = 'running' \
              RETURNING lecture_id, kind",
         )
         .bind(job_id)
@@ -329,6 +330,44 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(LectureJob::try_from).collect()
+    }
+
+    /// Ended jobs not swept yet (a job completed at its first attempt is swept as it
+    /// completes: nothing of it is dead).
+    pub(in crate::store) async fn unswept_jobs(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<EndedJob>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, lecture_id, state, attempts FROM jobs \
+             WHERE swept_at IS NULL AND state IN ('done', 'failed') ORDER BY updated_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, lecture_id, state, attempts)| {
+                Ok(EndedJob {
+                    state: parse_state(&state)?,
+                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+                    id,
+                    lecture_id,
+                })
+            })
+            .collect()
+    }
+
+    pub(in crate::store) async fn mark_job_swept(
+        &self,
+        job_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET swept_at = $2 WHERE id = $1")
+            .bind(job_id)
+            .bind(ts(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// How many jobs are in each state.
