@@ -45,6 +45,10 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// How often expired resumable uploads are swept away with their bytes.
 const UPLOAD_SWEEP: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How often the retention job deletes what institutes keep no longer (it deletes by the
+/// day, so an hour late is never a day late).
+const RETENTION_RUN: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// How often the metrics' latency samples are folded into their histograms (what
 /// `metrics-exporter-prometheus` does itself when it runs its own exporter).
 const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(5);
@@ -322,6 +326,18 @@ pub async fn run(
             }
         }
     });
+    let retention = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut every = tokio::time::interval(RETENTION_RUN);
+            loop {
+                every.tick().await;
+                if let Err(e) = store.purge_expired(chrono::Utc::now()).await {
+                    tracing::warn!(error = %e, "the retention job failed; it runs again in an hour");
+                }
+            }
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, "catalog listening");
     // The peer's address reaches handlers as `ConnectInfo` (login throttling).
     let service = axum::ServiceExt::into_make_service_with_connect_info::<SocketAddr>(app(state));
@@ -330,6 +346,7 @@ pub async fn run(
         .await?;
     upkeep.abort();
     sweeper.abort();
+    retention.abort();
     store.close().await;
     tracing::info!("catalog stopped");
     Ok(())

@@ -17,6 +17,9 @@ pub struct Institute {
     pub name: String,
     /// Whether people may create their own student accounts (off: only admins invite).
     pub open_signup: bool,
+    /// Days the audit log is kept; `null` keeps it for good. The retention job deletes older
+    /// entries every day.
+    pub audit_retention_days: Option<u32>,
 }
 
 /// `PATCH /api/v1/institute`.
@@ -26,6 +29,10 @@ pub struct Institute {
 pub struct InstitutePatch {
     pub name: Option<String>,
     pub open_signup: Option<bool>,
+    /// 1 to 36 500 days, or `null` to keep the audit log for good.
+    #[serde(default, deserialize_with = "present")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
+    pub audit_retention_days: Option<Option<u32>>,
 }
 
 /// `POST /api/v1/courses` (admins).

@@ -71,6 +71,10 @@ pub struct Me {
     pub role: Role,
     pub institute_id: String,
     pub institute_name: String,
+    /// The version of the institute's privacy policy the person has yet to accept
+    /// (`GET /api/v1/privacy-policy` shows it; nothing plays until they do), if any.
+    #[serde(default)]
+    pub policy_to_accept: Option<u32>,
 }
 
 /// Someone's role in one course.
@@ -212,4 +216,40 @@ pub struct HeldRecords {
     pub table: String,
     pub rows: u64,
     pub reason: String,
+}
+
+/// `GET /api/v1/privacy-policy`: the institute's current privacy policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PrivacyPolicy {
+    pub version: u32,
+    /// The text, as the institute wrote it (plain text or Markdown).
+    pub body: String,
+    pub published_at: DateTime<Utc>,
+    /// When the caller accepted this version; `null`: not yet.
+    pub accepted_at: Option<DateTime<Utc>>,
+}
+
+/// `PUT /api/v1/institute/privacy-policy`: publishes a new version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPrivacyPolicy {
+    pub body: String,
+}
+
+/// `POST /api/v1/me/policy-acceptance`: the person accepts the version they were shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PolicyAcceptance {
+    pub version: u32,
+}
+
+/// What a run of the retention job removed from an institute.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RetentionReport {
+    /// Audit log entries older than the institute's `audit_retention_days`.
+    pub audit_entries: u64,
 }

@@ -15,6 +15,7 @@ mod lectures;
 pub mod openapi;
 mod page;
 mod people;
+mod policy;
 mod privacy;
 pub mod resumable;
 mod rooms;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::document))
         .merge(people::router())
         .merge(privacy::router())
+        .merge(policy::router())
         .merge(accounts::router())
         .merge(users::router())
         .merge(courses::router())

@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people,
-    privacy, resumable, rooms, schedules, uploads, users, worker,
+    policy, privacy, resumable, rooms, schedules, uploads, users, worker,
 };
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
@@ -29,7 +29,7 @@ use super::{
         uploads::upload, resumable::create, resumable::options, resumable::head, resumable::read,
         resumable::patch, resumable::terminate,
         privacy::correct_me, privacy::export_link, privacy::export, privacy::erase_me,
-        privacy::erase_user,
+        privacy::erase_user, policy::current, policy::publish, policy::accept,
         rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
         rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
         rooms::update_agent, rooms::delete_agent, rooms::replace_token,

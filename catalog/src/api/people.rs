@@ -29,15 +29,19 @@ pub(super) fn router() -> Router<AppState> {
         .route("/lectures/{id}/playback", get(playback))
 }
 
-pub(super) fn me_body(user: User) -> Me {
-    Me {
+/// The caller as `/me` and a login show them, with the policy version they have yet to
+/// accept.
+pub(super) async fn me_body(state: &AppState, user: User) -> Result<Me, ApiError> {
+    let policy_to_accept = state.store.policy_to_accept(&user).await?;
+    Ok(Me {
         id: user.id,
         email: user.email,
         name: user.name,
         role: user.role,
         institute_id: user.institute_id,
         institute_name: user.institute_name,
-    }
+        policy_to_accept,
+    })
 }
 
 /// A lecture as the API shows it; its duration is what plays between the trim points.
@@ -133,7 +137,7 @@ pub(super) async fn sign_in(
     tracing::info!(user = %user.id, "signed in");
     Ok((
         jar.add(auth::session_cookie(state, token)),
-        Json(me_body(user)),
+        Json(me_body(state, user).await?),
     ))
 }
 
@@ -160,8 +164,8 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Respons
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "people", security(("session" = [])),
     responses((status = 200, body = Me), (status = 401, body = api::ErrorBody)))]
-async fn me(AuthUser(user): AuthUser) -> Json<Me> {
-    Json(me_body(user))
+async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Result<Json<Me>, ApiError> {
+    Ok(Json(me_body(&state, user).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/courses", tag = "people", security(("session" = [])),
@@ -231,7 +235,8 @@ async fn lecture(
 #[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
     params(("id" = String, Path, description = "lecture id")),
     responses((status = 200, body = Playback, description = "the master playlist URL with a media token"),
-        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet")))]
+        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet"),
+        (status = 409, body = api::ErrorBody, description = "the institute's current privacy policy is not accepted yet")))]
 async fn playback(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -244,6 +249,13 @@ async fn playback(
         .ok_or(ApiError::NotFound)?;
     if !state.store.lecture_media(&row).await?.playable() {
         return Err(ApiError::NotFound);
+    }
+    if let Some(version) = state.store.policy_to_accept(&user).await? {
+        return Err(ApiError::Conflict(format!(
+            "your institute's privacy policy changed: read version {version} \
+             (GET /api/v1/privacy-policy) and accept it (POST /api/v1/me/policy-acceptance) \
+             before watching"
+        )));
     }
     let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
     let token = state

@@ -69,7 +69,7 @@ pub(super) async fn correct_me(
         .user(&user.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(super::people::me_body(user)))
+    Ok(Json(super::people::me_body(&state, user).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/me/export", tag = "privacy", security(("session" = [])),

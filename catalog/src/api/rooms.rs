@@ -116,6 +116,16 @@ async fn update_institute(
     if let Some(open) = patch.open_signup {
         institute.open_signup = open;
     }
+    if let Some(days) = patch.audit_retention_days {
+        if days.is_some_and(|d| !(1..=36_500).contains(&d)) {
+            return Err(ApiError::BadRequest(
+                "audit_retention_days must be 1 to 36500 days, or null to keep the audit log \
+                 for good"
+                    .into(),
+            ));
+        }
+        institute.audit_retention_days = days;
+    }
     state.store.update_institute(&institute).await?;
     audit(
         &state,

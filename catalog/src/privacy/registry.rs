@@ -270,8 +270,10 @@ impl Retention {
                  it or the account is disabled; an expired link goes when any link is next used; \
                  the account's deletion deletes it"
                 .to_owned(),
-            Retention::Audit => "while the institute uses Lectern, as its accountability \
-                 record; a configurable limit is planned (issue 7)"
+            Retention::Audit => "as the institute's accountability record, for the days its \
+                 admins set (`audit_retention_days`, PATCH /api/v1/institute; the retention job \
+                 deletes older entries every hour and records how many it deleted), or for good \
+                 when they set none"
                 .to_owned(),
             Retention::UntilUploadSwept => "until 24 hours after the upload's last bytes \
                  arrived, or after it became a lecture; then a sweep (every 10 minutes) deletes \
@@ -332,6 +334,11 @@ pub static TABLES: &[Table] = &[
             plain(
                 "open_signup",
                 "Whether people may create their own student accounts.",
+            ),
+            plain(
+                "audit_retention_days",
+                "How many days the institute keeps its audit log (the retention job deletes \
+                 older entries every hour); NULL keeps it for good.",
             ),
         ],
     },
@@ -876,6 +883,51 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "privacy_policies",
+        purpose: "Each institute's privacy policy, one row per published version: what people \
+                  accept before they watch.",
+        subject: Subject::Nobody,
+        retention: Retention::Operational,
+        export_section: None,
+        columns: &[
+            plain("institute_id", "Whose policy it is."),
+            plain("version", "1 for the first text, one more for each published after it."),
+            plain("body", "The text, as the institute's admins wrote it."),
+            plain("published_at", "When it was published."),
+        ],
+    },
+    Table {
+        name: "policy_acceptances",
+        purpose: "Which version of their institute's privacy policy each person accepted, and \
+                  when: the record that they were told.",
+        subject: Subject::User { column: "user_id" },
+        retention: Retention::WhileAccountExists,
+        export_section: Some("policy_acceptances"),
+        columns: &[
+            personal(
+                "user_id",
+                Data::PersonKey,
+                "Who accepted.",
+                OWN_ID,
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "version",
+                Data::AboutPerson,
+                "The version they accepted.",
+                Export::Field("version"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "accepted_at",
+                Data::AboutPerson,
+                "When they accepted it.",
+                Export::Field("accepted_at"),
+                Erasure::DeleteRow,
+            ),
+        ],
+    },
+    Table {
         name: SQLX_MIGRATIONS_TABLE,
         purpose: "sqlx's record of which schema migrations ran; created and written by sqlx, \
                   not by the catalog's code.",
@@ -1256,7 +1308,8 @@ mod tests {
                 "invitations",
                 "audit_log",
                 "login_attempts",
-                "resumable_uploads"
+                "resumable_uploads",
+                "policy_acceptances"
             ]
         );
         assert!(table("users")

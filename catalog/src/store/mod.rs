@@ -44,6 +44,7 @@ mod jobs;
 mod lectures;
 mod login_attempts;
 mod people;
+mod policies;
 mod postgres;
 pub mod privacy;
 mod provision;

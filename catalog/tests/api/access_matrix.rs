@@ -185,6 +185,8 @@ const SCHEDULE_PATCH: &str = r#"{"title": "Lecture Capture, Mondays"}"#;
 const NEW_USER: &str =
     r#"{"email": "matrix@demo.lectern.test", "name": "Max Matrix", "role": "student"}"#;
 const ME_PATCH: &str = r#"{"name": "Matrix Person"}"#;
+const EMPTY_POLICY: &str = r#"{"body": "  "}"#;
+const ACCEPT_POLICY: &str = r#"{"version": 1}"#;
 const WRONG_PASSWORD: &str = r#"{"password": "not-the-password"}"#;
 const OUTSIDER_PATCH: &str = r#"{"name": "Olle Outsider"}"#;
 const FOREIGN_STUDENT_PATCH: &str = r#"{"name": "Oona Student"}"#;
@@ -245,6 +247,11 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/me/export/{token}", None, People,             &[401, 200, 404, 404, 404, 404, 404, 404]),
     row(POST, "/api/v1/me/erasure", Some(WRONG_PASSWORD), People,   &[401, 401, 401, 401, 401, 401, 401, 401]),
     row(POST, "/api/v1/users/{missing}/erasure", None, People,      &[401, 404, 404, 404, 404, 404, 404, 404]),
+    // No policy is published here (it would hold back every playback below): an empty text
+    // shows who may publish without publishing.
+    row(PUT, "/api/v1/institute/privacy-policy", Some(EMPTY_POLICY), People, &[401, 404, 404, 404, 404, 404, 400, 400]),
+    row(GET, "/api/v1/privacy-policy", None, People,                &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(POST, "/api/v1/me/policy-acceptance", Some(ACCEPT_POLICY), People, &[401, 409, 409, 409, 409, 409, 409, 409]),
     row(GET, "/api/v1/courses", None, People,                       &[401, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/api/v1/courses/{course}/lectures", None, People,     &[401, 200, 404, 404, 200, 404, 200, 404]),
     row(GET, "/api/v1/courses/{other_course}/lectures", None, People, &[401, 404, 404, 404, 404, 200, 200, 404]),

@@ -47,6 +47,7 @@ mod ops;
 mod pg_cluster;
 mod planned_lectures;
 mod playlist_cache;
+mod policies;
 mod privacy_registry;
 mod privacy_rights;
 mod raw_chunks;

@@ -15,6 +15,7 @@ mod courses;
 mod jobs;
 mod lectures;
 mod media;
+mod policies;
 mod privacy;
 mod resumable_uploads;
 mod rooms;

@@ -12,6 +12,7 @@ struct InstituteRow {
     id: String,
     name: String,
     open_signup: bool,
+    audit_retention_days: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,25 +73,33 @@ impl Db {
         &self,
         id: &str,
     ) -> Result<Option<Institute>, StoreError> {
-        let row: Option<InstituteRow> =
-            sqlx::query_as("SELECT id, name, open_signup FROM institutes WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<InstituteRow> = sqlx::query_as(
+            "SELECT id, name, open_signup, audit_retention_days FROM institutes WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| Institute {
             id: r.id,
             name: r.name,
             open_signup: r.open_signup,
+            audit_retention_days: r
+                .audit_retention_days
+                .map(|days| u32::try_from(days).unwrap_or(u32::MAX)),
         }))
     }
 
     pub(in crate::store) async fn update_institute(&self, i: &Institute) -> Result<(), StoreError> {
-        sqlx::query("UPDATE institutes SET name = $2, open_signup = $3 WHERE id = $1")
-            .bind(&i.id)
-            .bind(&i.name)
-            .bind(i.open_signup)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE institutes SET name = $2, open_signup = $3, audit_retention_days = $4 \
+             WHERE id = $1",
+        )
+        .bind(&i.id)
+        .bind(&i.name)
+        .bind(i.open_signup)
+        .bind(i.audit_retention_days.map(i64::from))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
