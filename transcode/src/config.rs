@@ -38,6 +38,8 @@ pub struct Config {
     /// Whether this worker also takes on-demand jobs (uploads) from the catalog's queue
     /// (default true); false keeps it for live sessions only.
     pub jobs: bool,
+    /// Posters, timeline thumbnails and slide chapters: `[thumbnails]`.
+    pub thumbnails: crate::thumbnails::Settings,
 }
 
 impl Default for Config {
@@ -67,6 +69,7 @@ impl Default for Config {
                 },
             ],
             jobs: true,
+            thumbnails: crate::thumbnails::Settings::default(),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::probe::{probe, MediaInfo};
 use async_trait::async_trait;
 use lectern_packager::{keys, Packager, ReportError, Reporter, Storage};
 use lectern_wire::jobs::{CompleteJob, Job, JobKind, TranscodeUpload};
-use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
+use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport, ThumbnailReport};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -170,7 +170,7 @@ async fn upload(
             .await
             .map_err(|e| internal("starting the renditions", e))?;
     }
-    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager)
+    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager, &config.thumbnails)
         .await
         .map_err(|e| Ended::Failed(readable(&e)))?;
     if let Some(failure) = packaged.failure {
@@ -195,6 +195,7 @@ async fn upload(
         renditions: std::mem::take(&mut index.renditions),
         segments: std::mem::take(&mut index.segments),
         media_version: Some(version),
+        thumbnails: std::mem::take(&mut index.thumbnails),
     })
 }
 
@@ -230,6 +231,8 @@ fn readable(e: &WorkerError) -> String {
 struct Index {
     renditions: Vec<RenditionReport>,
     segments: Vec<SegmentReport>,
+    /// The pictures stored, per track.
+    thumbnails: Vec<ThumbnailReport>,
     /// The source's duration in seconds.
     duration: f64,
 }
@@ -282,6 +285,13 @@ impl Reporter for Collector {
     }
 
     async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
+        Ok(())
+    }
+
+    async fn thumbnails(&self, _: &str, report: &ThumbnailReport) -> Result<(), ReportError> {
+        let mut index = self.0.lock().expect("index lock");
+        index.thumbnails.retain(|t| t.track != report.track);
+        index.thumbnails.push(report.clone());
         Ok(())
     }
 }

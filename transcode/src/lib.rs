@@ -11,6 +11,8 @@
 //! - [`probe`]: what an uploaded file holds, or why it cannot become a lecture.
 //! - [`jobs`]: on-demand jobs from the catalog's queue (uploads), with lease heartbeats.
 //! - [`packaging`]: drains a running pipeline's segments into the packager.
+//! - [`thumbnails`]: a branch off the ladder's video that makes each track's poster, timeline
+//!   thumbnails (sprite sheets + WebVTT) and slide-change chapters.
 //! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
 //! - [`run`]: the worker's main loop, one session after another until shutdown.
 
@@ -26,6 +28,7 @@ pub mod live;
 pub mod packaging;
 pub mod probe;
 pub mod segment_stream;
+pub mod thumbnails;
 mod worker;
 
 pub use config::Config;
