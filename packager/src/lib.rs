@@ -20,10 +20,10 @@ pub mod playlist;
 pub mod s3;
 pub mod storage;
 pub mod storage_config;
-pub mod thumbnails;
-pub mod vtt;
 #[cfg(feature = "test-server")]
 pub mod test_server;
+pub mod thumbnails;
+pub mod vtt;
 
 pub use error::StorageError;
 pub use packager::{NoCatalog, Packager, PackagerError, ReportError, Reporter, Segment};

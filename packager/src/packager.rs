@@ -6,11 +6,11 @@ use crate::error::StorageError;
 use crate::keys;
 use crate::playlist::{self, SegmentEntry};
 use crate::storage::Storage;
+use crate::thumbnails::ThumbnailStore;
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use crate::thumbnails::ThumbnailStore;
 use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport, ThumbnailReport};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -469,7 +469,11 @@ mod tests {
         let mut second = Packager::new("lec", storage.clone(), reporter.clone());
         assert_eq!(second.seconds_stored("presenter"), 0.0);
         second.add_rendition(info()).await.unwrap();
-        assert_eq!(second.seconds_stored("presenter"), 4.0, "the break comes after 4 s");
+        assert_eq!(
+            second.seconds_stored("presenter"),
+            4.0,
+            "the break comes after 4 s"
+        );
         let report = second.push(segment(300)).await.unwrap();
         assert_eq!(report.sequence, 2);
         assert!(report.discontinuity);

@@ -8,7 +8,7 @@
 //! ([`Patience::Brief`]), and the caller logs and carries on.
 
 use crate::keys;
-use crate::packager::{put, Patience, PackagerError, Reporter};
+use crate::packager::{put, PackagerError, Patience, Reporter};
 use crate::storage::Storage;
 use crate::vtt::{self, Cue};
 use bytes::Bytes;
@@ -21,10 +21,7 @@ const WEBVTT: &str = "text/vtt";
 /// The URI of a tile of a sprite sheet, as `thumbnails.vtt` names it:
 /// `sprite-<sheet>.jpg#xywh=<x>,<y>,<w>,<h>` (a media fragment, pixels).
 pub fn tile_uri(sheet: u32, x: u32, y: u32, width: u32, height: u32) -> String {
-    format!(
-        "{}#xywh={x},{y},{width},{height}",
-        keys::sprite_name(sheet)
-    )
+    format!("{}#xywh={x},{y},{width},{height}", keys::sprite_name(sheet))
 }
 
 /// The sheet and the fragment (`xywh=…`) of a URI made by [`tile_uri`].
@@ -33,8 +30,8 @@ pub fn parse_tile_uri(uri: &str) -> Option<(u32, &str)> {
     let sheet = keys::parse_sprite_name(name)?;
     let xywh = fragment.strip_prefix("xywh=")?;
     let numbers = xywh.split(',');
-    let well_formed = numbers.clone().count() == 4
-        && numbers.into_iter().all(|n| n.parse::<u32>().is_ok());
+    let well_formed =
+        numbers.clone().count() == 4 && numbers.into_iter().all(|n| n.parse::<u32>().is_ok());
     well_formed.then_some((sheet, fragment))
 }
 
@@ -245,6 +242,9 @@ mod tests {
             .stored()
             .await
             .unwrap_err();
-        assert!(matches!(err, PackagerError::ForeignPlaylist { .. }), "{err}");
+        assert!(
+            matches!(err, PackagerError::ForeignPlaylist { .. }),
+            "{err}"
+        );
     }
 }

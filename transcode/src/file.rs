@@ -65,7 +65,10 @@ pub async fn transcode_file(
     video_convert.link(&inputs.video)?;
     aac.link(&inputs.audio)?;
     let pictures = thumbnails::attach(&pipeline, &inputs.decoded, pictures).map(|branch| {
-        branch.start(packager.thumbnail_store(track), packager.seconds_stored(track))
+        branch.start(
+            packager.thumbnail_store(track),
+            packager.seconds_stored(track),
+        )
     });
 
     let video_sink = video_queue

@@ -49,7 +49,12 @@ async fn transcode(input: &Path, out: &Path) -> PathBuf {
 /// What ffprobe says a picture is: codec, width, height.
 fn probe_picture(path: &Path) -> (String, u32, u32) {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=codec_name,width,height"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height",
+        ])
         .args(["-of", "csv=p=0"])
         .arg(path)
         .output()
@@ -101,7 +106,11 @@ async fn a_lecture_gets_a_poster_sprites_over_its_whole_length_and_chapters_at_i
             .split(',')
             .map(|n| n.parse().unwrap())
             .collect();
-        assert_eq!(&xywh[2..], [160, 90], "tiles are 160 wide, shaped as the video");
+        assert_eq!(
+            &xywh[2..],
+            [160, 90],
+            "tiles are 160 wide, shaped as the video"
+        );
         assert!(
             xywh[0] + xywh[2] <= sheet_width && xywh[1] + xywh[3] <= sheet_height,
             "{} lies inside the {sheet_width}×{sheet_height} sheet",

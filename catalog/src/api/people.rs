@@ -56,7 +56,11 @@ fn track_file_url(lecture: &str, track: &str, name: &str, token: &str) -> String
 
 /// A lecture as the API shows it to someone who may watch it; its duration is what plays
 /// between the trim points.
-pub(super) fn lecture_body(state: &AppState, row: LectureRow, media: &LectureMedia) -> api::Lecture {
+pub(super) fn lecture_body(
+    state: &AppState,
+    row: LectureRow,
+    media: &LectureMedia,
+) -> api::Lecture {
     let live = row.state == LectureState::Capturing
         || (row.state == LectureState::Processing && media.playable());
     let poster = media

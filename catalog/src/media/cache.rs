@@ -64,9 +64,15 @@ const OVERHEAD: usize = 128;
 #[derive(Clone, Copy, Debug)]
 pub enum Playlist<'a> {
     Master,
-    Media { track: &'a str, rung: &'a str },
+    Media {
+        track: &'a str,
+        rung: &'a str,
+    },
     /// A WebVTT file of a track (`thumbnails.vtt`, `chapters.vtt`).
-    Cues { track: &'a str, name: &'a str },
+    Cues {
+        track: &'a str,
+        name: &'a str,
+    },
 }
 
 impl Playlist<'_> {

@@ -84,12 +84,15 @@ pub(super) async fn track_file(
         Ok(pictures) => pictures,
         Err(e) => return failed(e),
     };
-    let reported = pictures.iter().find(|p| p.track == track).is_some_and(|p| match file {
-        File::Poster => p.poster,
-        File::Sprite(sheet) => sheet < p.sprites,
-        File::Thumbnails => p.sprites > 0,
-        File::Chapters => p.chapters > 0,
-    });
+    let reported = pictures
+        .iter()
+        .find(|p| p.track == track)
+        .is_some_and(|p| match file {
+            File::Poster => p.poster,
+            File::Sprite(sheet) => sheet < p.sprites,
+            File::Thumbnails => p.sprites > 0,
+            File::Chapters => p.chapters > 0,
+        });
     if !reported {
         return not_found();
     }

@@ -94,7 +94,10 @@ async fn drive(
     let track = &stream_id.track;
     // After the renditions: a session resumed after a break continues the track's timeline.
     let pictures = live.thumbnails.take().map(|branch| {
-        branch.start(packager.thumbnail_store(track), packager.seconds_stored(track))
+        branch.start(
+            packager.thumbnail_store(track),
+            packager.seconds_stored(track),
+        )
     });
     let packaged = package(
         &pipeline,

@@ -16,14 +16,16 @@ const TIMEOUT: gst::ClockTime = gst::ClockTime::from_seconds(10);
 
 /// `picture` as a baseline JPEG of `quality` (1 to 100).
 pub fn encode(picture: &Picture, quality: i32) -> Result<Bytes, WorkerError> {
-    let info = gst_video::VideoInfo::builder(
-        gst_video::VideoFormat::Rgb,
-        picture.width,
-        picture.height,
-    )
-    .fps(gst::Fraction::new(0, 1))
-    .build()
-    .map_err(|e| WorkerError::Gst(format!("a {}×{} picture: {e}", picture.width, picture.height)))?;
+    let info =
+        gst_video::VideoInfo::builder(gst_video::VideoFormat::Rgb, picture.width, picture.height)
+            .fps(gst::Fraction::new(0, 1))
+            .build()
+            .map_err(|e| {
+                WorkerError::Gst(format!(
+                    "a {}×{} picture: {e}",
+                    picture.width, picture.height
+                ))
+            })?;
     let pipeline = gst::Pipeline::with_name("jpeg");
     let src = gst_app::AppSrc::builder()
         .caps(&info.to_caps()?)
@@ -61,7 +63,10 @@ pub fn encode(picture: &Picture, quality: i32) -> Result<Bytes, WorkerError> {
 }
 
 /// The picture as a buffer laid out as `info` says (rows padded to its stride).
-fn frame_buffer(picture: &Picture, info: &gst_video::VideoInfo) -> Result<gst::Buffer, WorkerError> {
+fn frame_buffer(
+    picture: &Picture,
+    info: &gst_video::VideoInfo,
+) -> Result<gst::Buffer, WorkerError> {
     let stride = info.stride()[0] as usize;
     let row = picture.width as usize * 3;
     let mut buffer = gst::Buffer::with_size(info.size())?;

@@ -163,18 +163,32 @@ fn add_branch(
                     let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                     match frame_of(&sample) {
                         Some(frame) => {
-                            if let Err(mpsc::error::TrySendError::Full(_)) = frames_tx.try_send(frame) {
-                                tracing::warn!("the thumbnail writer is behind; a thumbnail is skipped");
+                            if let Err(mpsc::error::TrySendError::Full(_)) =
+                                frames_tx.try_send(frame)
+                            {
+                                tracing::warn!(
+                                    "the thumbnail writer is behind; a thumbnail is skipped"
+                                );
                             }
                         }
-                        None => tracing::warn!("a sampled frame could not be read; a thumbnail is skipped"),
+                        None => tracing::warn!(
+                            "a sampled frame could not be read; a thumbnail is skipped"
+                        ),
                     }
                     Ok(gst::FlowSuccess::Ok)
                 })
                 .build(),
         )
         .build();
-    let chain = [&queue, &rate, &rate_caps, &convert, &scale, &size, sink.upcast_ref()];
+    let chain = [
+        &queue,
+        &rate,
+        &rate_caps,
+        &convert,
+        &scale,
+        &size,
+        sink.upcast_ref(),
+    ];
     pipeline.add_many(chain)?;
     let linked = gst::Element::link_many(chain).and_then(|()| tee.link(&queue));
     if let Err(e) = linked {
@@ -210,7 +224,10 @@ impl Branch {
         let chapters = self.settings.chapters_for(store.track());
         let (done_tx, done) = oneshot::channel();
         let task = tokio::spawn(writer::run(self.frames, done, store, chapters, offset));
-        Writer { task, done: done_tx }
+        Writer {
+            task,
+            done: done_tx,
+        }
     }
 }
 
@@ -236,7 +253,9 @@ impl Writer {
             }
             Err(_) => {
                 task.abort();
-                tracing::warn!("the thumbnail writer did not finish in time; the last pictures are left out");
+                tracing::warn!(
+                    "the thumbnail writer did not finish in time; the last pictures are left out"
+                );
                 None
             }
         }

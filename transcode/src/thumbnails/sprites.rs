@@ -52,9 +52,7 @@ impl Sprites {
 
     /// Adds the thumbnail for the instant `at`; returns the sheet it completed, if it did.
     pub fn add(&mut self, at: f64, thumbnail: &Picture) -> Option<Sheet> {
-        let (width, height) = *self
-            .tile
-            .get_or_insert((thumbnail.width, thumbnail.height));
+        let (width, height) = *self.tile.get_or_insert((thumbnail.width, thumbnail.height));
         let sheet = self
             .sheet
             .get_or_insert_with(|| Picture::black(width * COLUMNS, height * ROWS));
@@ -101,7 +99,11 @@ impl Sprites {
     fn take_sheet(&mut self) -> Sheet {
         let (_, height) = self.tile.expect("a tile was added");
         let rows = self.tiles.div_ceil(COLUMNS);
-        let picture = self.sheet.take().expect("a tile was added").top(rows * height);
+        let picture = self
+            .sheet
+            .take()
+            .expect("a tile was added")
+            .top(rows * height);
         let sheet = Sheet {
             index: self.index,
             picture,
@@ -130,7 +132,9 @@ mod tests {
         for i in 0..(COLUMNS * ROWS - 1) {
             assert!(sprites.add(f64::from(i) * 5.0, &thumb(i as u8)).is_none());
         }
-        let sheet = sprites.add(495.0, &thumb(99)).expect("the 100th tile fills it");
+        let sheet = sprites
+            .add(495.0, &thumb(99))
+            .expect("the 100th tile fills it");
         assert_eq!(sheet.index, 0);
         assert_eq!((sheet.picture.width, sheet.picture.height), (160, 90));
         // Tile 12 is row 1, column 2, and holds shade 12.
@@ -169,7 +173,11 @@ mod tests {
         assert_eq!(sprites.cues().len(), 2);
         assert_eq!(sprites.cues()[1].text, "sprite-1.jpg#xywh=0,0,16,9");
         sprites.forget_sheet(1);
-        assert_eq!(sprites.cues().len(), 1, "only the stored sheet's cue is left");
+        assert_eq!(
+            sprites.cues().len(),
+            1,
+            "only the stored sheet's cue is left"
+        );
     }
 
     #[test]
