@@ -267,6 +267,115 @@ async fn encode(picture: Picture, quality: i32) -> Result<Bytes, WorkerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lectern_packager::{vtt, LocalDir, NoCatalog, Packager};
+    use std::sync::Arc;
+
+    /// A 640 × 360 slide: white, with dark text-like bars placed by `seed`.
+    fn slide(seed: u32) -> Picture {
+        let mut picture = Picture {
+            width: 640,
+            height: 360,
+            rgb: vec![250; 640 * 360 * 3],
+        };
+        for line in 0..5 {
+            let width = 200 + (seed * 97 + line * 61) % 300;
+            let bar = Picture {
+                width,
+                height: 14,
+                rgb: vec![20; width as usize * 14 * 3],
+            };
+            picture.paste(&bar, 40 + (seed * 13 + line * 29) % 60, 40 + line * 60);
+        }
+        picture
+    }
+
+    /// Runs a writer over `seeds` (one frame each 5 s) on `offset`, as one session would.
+    async fn session(store: ThumbnailStore, offset: f64, seeds: &[u32]) -> ThumbnailReport {
+        let (frames_tx, frames) = mpsc::channel(seeds.len());
+        for (i, &seed) in seeds.iter().enumerate() {
+            let pts = gst::ClockTime::from_seconds(5 * i as u64);
+            frames_tx
+                .try_send(Frame {
+                    pts,
+                    picture: slide(seed),
+                })
+                .unwrap();
+        }
+        let (done_tx, done) = oneshot::channel();
+        done_tx.send(()).unwrap();
+        run(frames, done, store, true, offset)
+            .await
+            .expect("pictures stored")
+    }
+
+    #[tokio::test]
+    async fn a_resumed_session_continues_the_stored_pictures_and_overwrites_no_sheet() {
+        gst::init().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(LocalDir::new(dir.path()));
+        let packager = Packager::new("lec", storage, Arc::new(NoCatalog));
+        let track = dir.path().join("lectures/lec/v1/screen");
+
+        let first = session(packager.thumbnail_store("screen"), 0.0, &[1, 1, 1, 2, 2, 2]).await;
+        assert_eq!((first.poster, first.sprites, first.chapters), (true, 1, 2));
+        let sheet = std::fs::read(track.join("sprite-0.jpg")).unwrap();
+        let poster = std::fs::read(track.join("poster.jpg")).unwrap();
+
+        // The stream broke after 30 s; the next session shows slide 3, then slide 4.
+        let second = session(
+            packager.thumbnail_store("screen"),
+            30.0,
+            &[3, 3, 3, 4, 4, 4],
+        )
+        .await;
+        assert_eq!(
+            (second.poster, second.sprites, second.chapters),
+            (true, 2, 3)
+        );
+        assert_eq!(
+            std::fs::read(track.join("sprite-0.jpg")).unwrap(),
+            sheet,
+            "sheet 0 kept"
+        );
+        assert_eq!(
+            std::fs::read(track.join("poster.jpg")).unwrap(),
+            poster,
+            "poster kept"
+        );
+
+        let read =
+            |name: &str| vtt::parse(&std::fs::read_to_string(track.join(name)).unwrap()).unwrap();
+        let thumbnails = read("thumbnails.vtt");
+        let starts: Vec<f64> = thumbnails.iter().map(|c| c.start).collect();
+        assert_eq!(
+            starts,
+            [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0, 40.0, 45.0, 50.0, 55.0]
+        );
+        assert!(
+            thumbnails[5].text.starts_with("sprite-0.jpg#"),
+            "{:?}",
+            thumbnails[5]
+        );
+        assert!(
+            thumbnails[6].text.starts_with("sprite-1.jpg#xywh=0,0,"),
+            "{:?}",
+            thumbnails[6]
+        );
+        let chapters: Vec<(f64, String)> = read("chapters.vtt")
+            .into_iter()
+            .map(|c| (c.start, c.text))
+            .collect();
+        // Slide 3 showed from the break on, but with no frame before it to differ from, only
+        // slide 4 is told apart.
+        assert_eq!(
+            chapters,
+            [
+                (0.0, "Slide 1".into()),
+                (15.0, "Slide 2".into()),
+                (45.0, "Slide 3".into())
+            ]
+        );
+    }
 
     #[test]
     fn the_first_change_opens_slide_1_at_the_start_and_slide_2_at_the_change() {
