@@ -153,7 +153,7 @@ mod tests {
             for yy in y..y + 3 {
                 for x in start..(start + length).min(w) {
                     // Text, not a bar: gaps between "letters" that move with the seed.
-                    if (x + seed * 3 + line) % 5 != 0 {
+                    if !(x + seed * 3 + line).is_multiple_of(5) {
                         luma[(yy * w + x) as usize] = 30;
                     }
                 }
