@@ -31,10 +31,10 @@
 //! JPEG comes from GStreamer's `jpegenc` ([`jpeg`]): the platform has it, the worker needs no
 //! image crate for a handful of pictures per lecture.
 
-pub mod jpeg;
-pub mod picture;
-pub mod slides;
-pub mod sprites;
+mod jpeg;
+mod picture;
+mod slides;
+mod sprites;
 mod writer;
 
 use crate::error::WorkerError;

@@ -85,11 +85,6 @@ impl Sprites {
         &self.cues
     }
 
-    /// How many sheets are complete (stored or to be).
-    pub fn sheets(&self) -> u32 {
-        self.index
-    }
-
     /// Leaves the cues of sheet `index` out from now on (it could not be stored).
     pub fn forget_sheet(&mut self, index: u32) {
         self.cues
@@ -143,7 +138,6 @@ mod tests {
         assert_eq!(cue.text, "sprite-0.jpg#xywh=32,9,16,9");
         let pixel = ((9 * 160) + 32) * 3;
         assert_eq!(sheet.picture.rgb[pixel], 12);
-        assert_eq!(sprites.sheets(), 1);
         assert!(sprites.finish().is_none(), "nothing left over");
     }
 
