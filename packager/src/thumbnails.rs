@@ -5,7 +5,7 @@
 //! and everything before the report that tells the catalog.
 //!
 //! Pictures are not media: a store that stays away is waited out only briefly
-//! ([`Patience::Brief`]), and the caller logs and carries on.
+//! (some 20 seconds), and the caller logs and carries on.
 
 use crate::keys;
 use crate::packager::{put, PackagerError, Patience, Reporter};

@@ -8,7 +8,7 @@
 //!   writer task ◀──────────────────────────────────────────────────────────────────────────┘
 //!   ├─ poster.jpg: the first sample from 3 s on that is not near-uniform (not the black first frame)
 //!   ├─ 160-wide thumbnails on 10 × 10 sprite sheets, sprite-<n>.jpg, listed by thumbnails.vtt
-//!   └─ chapters.vtt: slide changes ([`slides`]), on the tracks [`Settings::chapter_tracks`] names
+//!   └─ chapters.vtt: slide changes (`slides.rs`), on the tracks [`Settings::chapter_tracks`] names
 //! ```
 //!
 //! **One sample every [`INTERVAL_SECONDS`] (5 s).** On a phone's seek bar a 90-minute lecture
@@ -28,7 +28,7 @@
 //! writer has no room for, so a slow writer loses thumbnails, never frames of the ladder;
 //! storage is waited out only briefly; every failure is logged and the lecture carries on.
 //!
-//! JPEG comes from GStreamer's `jpegenc` ([`jpeg`]): the platform has it, the worker needs no
+//! JPEG comes from GStreamer's `jpegenc` (`jpeg.rs`): the platform has it, the worker needs no
 //! image crate for a handful of pictures per lecture.
 
 mod jpeg;
