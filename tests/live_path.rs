@@ -67,6 +67,21 @@ async fn a_recorded_lecture_plays_in_every_rendition_cut_at_the_same_instants() 
     )?;
     let (status, master) = student.get(master_url.as_str()).await?;
     assert_eq!(status, StatusCode::OK);
+
+    // The pictures came with the live session's reports: a poster and timeline thumbnails;
+    // a camera track ("presenter") makes no chapters.
+    let poster = playback["poster"].as_str().context("a poster")?;
+    let (codec, width, _) = probe::picture(&student.url(poster))?;
+    assert_eq!((codec.as_str(), width), ("mjpeg", 640));
+    let thumbnails = playback["thumbnails"].as_str().context("thumbnails")?;
+    let (status, text) = student.get(thumbnails).await?;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.starts_with("WEBVTT") && text.contains("sprite-0.jpg?token="),
+        "{text}"
+    );
+    assert_eq!(playback["chapters"], serde_json::Value::Null, "{playback}");
+
     let renditions = variants(&master_url, &master)?;
     assert!(
         renditions.len() >= 2,

@@ -1,10 +1,12 @@
 //! Uploaded files become lectures through real GStreamer: files of each container and codec
 //! are generated with ffmpeg, uploaded through the API, encoded by the worker's job loop and
 //! played back with ffprobe; an empty file is refused at upload, and a truncated MP4 and an
-//! image with a video extension fail their job with a message a person understands.
+//! image with a video extension fail their job with a message a person understands. A
+//! lecture-like upload gets a poster, timeline thumbnails and chapters at its slide changes.
 
 use anyhow::{bail, Context};
-use lectern_tests::{probe, Client, Stack};
+use lectern_packager::{keys, vtt};
+use lectern_tests::{probe, Client, Stack, OUTSIDER};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -231,5 +233,113 @@ async fn uploaded_files_of_every_container_play_and_bad_files_fail_clearly() -> 
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     eprintln!("all uploads settled in {:?}", started.elapsed());
+    stack.stop().await
+}
+
+/// The cues of the WebVTT file at `url` (a catalog path with its token).
+async fn webvtt(client: &Client, url: &str) -> anyhow::Result<Vec<vtt::Cue>> {
+    let (status, text) = client.get(url).await?;
+    if status != StatusCode::OK {
+        bail!("GET {url} answered {status}: {text}");
+    }
+    vtt::parse(&text).with_context(|| format!("{url} is not WebVTT: {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_lecture_gets_a_poster_timeline_thumbnails_and_chapters_at_its_slides(
+) -> anyhow::Result<()> {
+    let stack = Stack::start_with(|worker| {
+        worker.ladder.retain(|rung| rung.name == "360p");
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let seconds = 60.0;
+    let changes = [17.0, 33.0, 46.0];
+    let video = dir.path().join("lecture.mp4");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../transcode/tests/slides-video.sh");
+    let made = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(&video)
+        .args(["60", "1", "17", "33", "46"])
+        .output()
+        .context("running slides-video.sh")?;
+    if !made.status.success() {
+        bail!("slides-video.sh: {}", String::from_utf8_lossy(&made.stderr));
+    }
+
+    let instructor = Client::login(&stack, INSTRUCTOR).await?;
+    let courses = instructor.json("/api/v1/courses").await?;
+    let course = courses[0]["id"]
+        .as_str()
+        .context("the demo course")?
+        .to_owned();
+    let lecture = instructor.upload_file(&course, &video).await?;
+    let body = settled(&instructor, &lecture).await?;
+    assert_eq!(body["state"], "ready", "{body}");
+    let playback = instructor
+        .json(&format!("/api/v1/lectures/{lecture}/playback"))
+        .await?;
+
+    // The poster: a JPEG ffprobe decodes, 640 wide and shaped as the 1280 × 720 video.
+    let poster = playback["poster"].as_str().context("a poster")?;
+    assert_eq!(
+        body["poster"].as_str().map(|p| p.split('?').next()),
+        Some(poster.split('?').next())
+    );
+    let (codec, width, height) = probe::picture(&instructor.url(poster))?;
+    assert_eq!((codec.as_str(), width, height), ("mjpeg", 640, 360));
+
+    // The timeline thumbnails cover the whole lecture, and every sheet they name is there.
+    let thumbnails = playback["thumbnails"].as_str().context("thumbnails")?;
+    let base = thumbnails.rsplit_once('/').context("a path")?.0;
+    let cues = webvtt(&instructor, thumbnails).await?;
+    assert_eq!(cues[0].start, 0.0);
+    assert!(cues.windows(2).all(|w| w[0].end == w[1].start), "{cues:?}");
+    let end = cues.last().context("a cue")?.end;
+    assert!(
+        end >= seconds - 0.1,
+        "the thumbnails end at {end} s of {seconds}"
+    );
+    let mut sheets: Vec<&str> = cues
+        .iter()
+        .map(|c| c.text.split('#').next().unwrap_or_default())
+        .collect();
+    sheets.dedup();
+    for sheet in sheets {
+        let (name, query) = sheet.split_once('?').context("a sheet URI with a query")?;
+        let index = keys::parse_sprite_name(name).context("a sprite sheet's name")?;
+        assert!(
+            query.starts_with("token="),
+            "{sheet} carries the viewer's token"
+        );
+        let (codec, width, _) = probe::picture(&instructor.url(&format!("{base}/{sheet}")))?;
+        assert_eq!((codec.as_str(), width), ("mjpeg", 1600), "sheet {index}");
+    }
+
+    // A chapter per slide, each starting within one sample (5 s) after its slide appeared.
+    let chapters = webvtt(
+        &instructor,
+        playback["chapters"].as_str().context("chapters")?,
+    )
+    .await?;
+    let titles: Vec<&str> = chapters.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(titles, ["Slide 1", "Slide 2", "Slide 3", "Slide 4"]);
+    for (chapter, truth) in chapters[1..].iter().zip(changes) {
+        let late = chapter.start - truth;
+        assert!(
+            (0.0..5.0).contains(&late),
+            "the slide from {truth} s was found at {} s",
+            chapter.start
+        );
+    }
+
+    // The pictures are the lecture's viewers' only: not without the token, not to outsiders.
+    let bare = poster.split('?').next().unwrap_or_default();
+    assert_eq!(instructor.get(bare).await?.0, StatusCode::NOT_FOUND);
+    let outsider = Client::login(&stack, OUTSIDER).await?;
+    let (status, _) = outsider
+        .get(&format!("/api/v1/lectures/{lecture}/playback"))
+        .await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     stack.stop().await
 }

@@ -8,13 +8,14 @@
 //! - capture boxes (bearer token, [`auth::AgentAuth`]) start and stop recordings, send
 //!   heartbeats and fetch their room's schedule (timings expanded by [`recurrence`]);
 //! - transcode workers (bearer token, [`auth::WorkerAuth`]) register and report
-//!   renditions, stored segments and the end of a lecture, and claim jobs
+//!   renditions, stored segments, a track's pictures and the end of a lecture, and claim jobs
 //!   ([`store::JobPolicy`]: leases, heartbeats, completion with a segment index, retries);
 //!   what a job's unfinished attempts stored is deleted when it ends ([`attempt_sweeper`]).
 //!
 //! Media goes out under `/media` ([`media`]): playlists rendered from the catalog's own rows
 //! with the packager's m3u8-rs functions, the viewer's [`media_token`] on every URI, and
-//! segments served from storage with byte ranges.
+//! segments served from storage with byte ranges; a track's poster, sprite sheets and WebVTT
+//! files (timeline thumbnails, chapters) beside them ([`media::pictures`]).
 //!
 //! Guards around people's requests: [`login_throttle`] (429 after repeated failed logins, per
 //! account and per [`client_addr`]) and [`cross_site`] (403 for unsafe cross-site requests).

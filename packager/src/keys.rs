@@ -19,6 +19,34 @@ pub fn master_playlist(lecture: &str, version: &str, track: &str) -> String {
     format!("lectures/{lecture}/{version}/{track}/master.m3u8")
 }
 
+/// A track's poster, beside its master playlist (no rung is named with a dot, so the names
+/// of a track's pictures never meet a rung's directory).
+pub const POSTER: &str = "poster.jpg";
+/// A track's timeline thumbnails: WebVTT cues onto tiles of its sprite sheets.
+pub const THUMBNAILS: &str = "thumbnails.vtt";
+/// A track's chapters (slide changes), as WebVTT.
+pub const CHAPTERS: &str = "chapters.vtt";
+
+/// `sprite-<index>.jpg`: a sprite sheet of timeline thumbnails, numbered from 0.
+pub fn sprite_name(index: u32) -> String {
+    format!("sprite-{index}.jpg")
+}
+
+/// The index of a name made by [`sprite_name`] (no sign, no leading zeros, no other form).
+pub fn parse_sprite_name(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix("sprite-")?.strip_suffix(".jpg")?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
+}
+
+/// `lectures/<lecture>/<version>/<track>/<name>`: a picture or WebVTT file of a track
+/// ([`POSTER`], [`THUMBNAILS`], [`CHAPTERS`], [`sprite_name`]).
+pub fn track_file(lecture: &str, version: &str, track: &str, name: &str) -> String {
+    format!("lectures/{lecture}/{version}/{track}/{name}")
+}
+
 /// `lectures/<lecture>`: every version of a lecture's media lies below it.
 pub fn lecture_prefix(lecture: &str) -> String {
     format!("lectures/{lecture}")
@@ -113,6 +141,27 @@ mod tests {
             version_prefix("l1", &attempt_version("j1", 2)),
             "lectures/l1/j1-a2"
         );
+    }
+
+    #[test]
+    fn sprite_names_round_trip_and_nothing_else_parses() {
+        assert_eq!(
+            track_file("l1", "v1", "screen", &sprite_name(12)),
+            "lectures/l1/v1/screen/sprite-12.jpg"
+        );
+        assert_eq!(parse_sprite_name(&sprite_name(0)), Some(0));
+        assert_eq!(parse_sprite_name(&sprite_name(12)), Some(12));
+        for bad in [
+            "sprite-.jpg",
+            "sprite-01.jpg",
+            "sprite-+1.jpg",
+            "sprite--1.jpg",
+            "sprite-1.jpeg",
+            "sprite-99999999999.jpg",
+            "poster.jpg",
+        ] {
+            assert_eq!(parse_sprite_name(bad), None, "{bad}");
+        }
     }
 
     #[test]

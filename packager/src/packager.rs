@@ -6,11 +6,12 @@ use crate::error::StorageError;
 use crate::keys;
 use crate::playlist::{self, SegmentEntry};
 use crate::storage::Storage;
+use crate::thumbnails::ThumbnailStore;
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
+use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport, ThumbnailReport};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +32,12 @@ pub trait Reporter: Send + Sync + 'static {
     ) -> Result<(), ReportError>;
     async fn segment(&self, lecture: &str, segment: &SegmentReport) -> Result<(), ReportError>;
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError>;
+    /// A track's pictures are stored (see [`ThumbnailReport`]). Reporters with no use for
+    /// them (offline transcodes) keep this default, which drops them.
+    async fn thumbnails(&self, lecture: &str, report: &ThumbnailReport) -> Result<(), ReportError> {
+        let _ = (lecture, report);
+        Ok(())
+    }
 }
 
 /// A [`Reporter`] for packaging without a catalog: offline transcodes and benchmarks, where
@@ -128,6 +135,27 @@ impl Packager {
         &self.lecture
     }
 
+    /// Where the pictures of `track` (poster, timeline thumbnails, chapters) go: beside its
+    /// playlists in this packager's version, reported through the same reporter.
+    pub fn thumbnail_store(&self, track: &str) -> ThumbnailStore {
+        ThumbnailStore::new(
+            &self.lecture,
+            &self.version,
+            track,
+            self.storage.clone(),
+            self.reporter.clone(),
+        )
+    }
+
+    /// Seconds of `track` stored so far (its first rendition's segments): 0 for a new
+    /// version; where the timeline of a session resumed after a break continues.
+    pub fn seconds_stored(&self, track: &str) -> f64 {
+        self.renditions
+            .values()
+            .find(|r| r.info.track == track)
+            .map_or(0.0, |r| r.segments.iter().map(|s| s.duration).sum())
+    }
+
     /// Announces a rendition (its bandwidth is the planned bitrate until segments show the
     /// true peak). When storage already holds segments of it (the stream broke and came back),
     /// the rendition continues after them, behind a discontinuity, and overwrites nothing.
@@ -190,6 +218,7 @@ impl Packager {
             &segment_key,
             segment.body.clone(),
             "video/mp2t",
+            Patience::Forever,
         )
         .await?;
 
@@ -261,6 +290,7 @@ impl Packager {
             &key,
             body.into(),
             "application/vnd.apple.mpegurl",
+            Patience::Forever,
         )
         .await
     }
@@ -279,26 +309,39 @@ impl Packager {
             &key,
             body.into(),
             "application/vnd.apple.mpegurl",
+            Patience::Forever,
         )
         .await
     }
 }
 
-/// Stores an object, waiting out a store that is away (an S3 outage, a full disk) for as long
-/// as it takes: a segment is held, never dropped. Only a mistake no retry mends is an error.
-async fn put(
+/// How long [`put`] waits out a store that is away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Patience {
+    /// As long as it takes: media is held, never dropped.
+    Forever,
+    /// About 20 seconds: for what the media can do without (pictures), so that an outage
+    /// never holds up the lecture behind them.
+    Brief,
+}
+
+/// Stores an object, waiting out a store that is away (an S3 outage, a full disk) as
+/// `patience` says. Only a mistake no retry mends, or the end of patience, is an error.
+pub(crate) async fn put(
     storage: &dyn Storage,
     key: &str,
     body: Bytes,
     content_type: &str,
+    patience: Patience,
 ) -> Result<(), PackagerError> {
+    let backoff = ExponentialBuilder::default().with_max_delay(MAX_STORE_RETRY_DELAY);
+    let backoff = match patience {
+        Patience::Forever => backoff.without_max_times(),
+        Patience::Brief => backoff.with_max_times(5),
+    };
     let attempt = || storage.put(key, body.clone(), content_type);
     attempt
-        .retry(
-            ExponentialBuilder::default()
-                .with_max_delay(MAX_STORE_RETRY_DELAY)
-                .without_max_times(),
-        )
+        .retry(backoff)
         .when(StorageError::is_transient)
         .notify(|e, after| {
             tracing::warn!(%key, error = %e, ?after, "storage is unavailable; holding the object and retrying")
@@ -424,7 +467,13 @@ mod tests {
         first.finish(None).await.unwrap();
 
         let mut second = Packager::new("lec", storage.clone(), reporter.clone());
+        assert_eq!(second.seconds_stored("presenter"), 0.0);
         second.add_rendition(info()).await.unwrap();
+        assert_eq!(
+            second.seconds_stored("presenter"),
+            4.0,
+            "the break comes after 4 s"
+        );
         let report = second.push(segment(300)).await.unwrap();
         assert_eq!(report.sequence, 2);
         assert!(report.discontinuity);

@@ -77,11 +77,11 @@ pub trait Storage: std::fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// The `Cache-Control` an object is stored with. Segments (and raw chunks) are written once
-/// and never change; playlists change with every segment until the lecture ends, and a
-/// cached live playlist would freeze a viewer, so they are never cached.
+/// The `Cache-Control` an object is stored with. Segments, pictures (and raw chunks) are
+/// written once and never change; playlists and WebVTT files change while the lecture is live,
+/// and a cached live playlist would freeze a viewer, so they are never cached.
 pub fn cache_control_for(key: &str) -> &'static str {
-    if key.ends_with(".m3u8") {
+    if key.ends_with(".m3u8") || key.ends_with(".vtt") {
         "no-store"
     } else {
         "private, max-age=31536000, immutable"
@@ -262,6 +262,14 @@ mod tests {
         assert_eq!(
             cache_control_for("lectures/a/v1/presenter/720p/index.m3u8"),
             "no-store"
+        );
+        assert_eq!(
+            cache_control_for("lectures/a/v1/presenter/chapters.vtt"),
+            "no-store"
+        );
+        assert_eq!(
+            cache_control_for("lectures/a/v1/presenter/sprite-0.jpg"),
+            "private, max-age=31536000, immutable"
         );
         assert_eq!(
             cache_control_for("lectures/a/v1/presenter/720p/3.ts"),

@@ -30,10 +30,18 @@ export interface Lecture {
   ended_at: string | null;
   duration_seconds: number;
   error: string | null;
+  /** The poster's URL (with a media token), null until there is one. */
+  poster: string | null;
 }
 
 export interface Playback {
   master: string;
+  /** A picture to show before playing. */
+  poster: string | null;
+  /** Timeline thumbnails (WebVTT onto sprite sheets); not shown yet: the player uses native controls. */
+  thumbnails: string | null;
+  /** Chapters at the slide changes (WebVTT). */
+  chapters: string | null;
 }
 
 /** An error answer from the API: HTTP status plus the body's `{error: {code, message}}`. */

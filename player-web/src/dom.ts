@@ -38,7 +38,12 @@ export function formatDate(iso: string | null): string {
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '';
-  const s = Math.round(seconds);
+  return formatClock(seconds);
+}
+
+/** A point in a video as a clock: `0:00`, `12:34`, `1:02:03`. */
+export function formatClock(seconds: number): string {
+  const s = Number.isFinite(seconds) ? Math.max(0, Math.round(seconds)) : 0;
   const hh = Math.floor(s / 3600);
   const mm = Math.floor((s % 3600) / 60);
   const ss = s % 60;

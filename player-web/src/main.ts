@@ -1,6 +1,6 @@
 import './style.css';
 import { api, ApiError } from './api';
-import type { Course, Lecture, LectureState, Me } from './api';
+import type { Course, Lecture, LectureState, Me, Playback } from './api';
 import { h, formatDate, formatDuration } from './dom';
 import { createPlayer } from './player';
 import type { Player } from './player';
@@ -275,7 +275,9 @@ async function coursePage(courseId: string) {
       items.length
         ? h('ul', { class: 'lectures', 'aria-label': 'Lectures' },
             ...items.map((l) =>
-              h('li', { class: 'lecture-item', 'data-lecture-id': l.id, 'data-live': l.live ? 'true' : 'false' },
+              h('li', { class: l.poster ? 'lecture-item has-poster' : 'lecture-item', 'data-lecture-id': l.id, 'data-live': l.live ? 'true' : 'false' },
+                // Decorative: the title beside it names the lecture.
+                l.poster ? h('img', { class: 'lecture-poster', src: l.poster, alt: '', loading: 'lazy', width: 96, height: 54 }) : null,
                 h('a', { href: `/lectures/${encodeURIComponent(l.id)}`, 'data-link': true, class: 'lecture-link' }, l.title || 'Untitled lecture'),
                 h('span', { class: 'lecture-meta' },
                   h('time', { datetime: l.started_at ?? '' }, formatDate(l.started_at)),
@@ -335,6 +337,7 @@ async function lecturePage(lectureId: string) {
   const meta = h('p', { class: 'lecture-meta' });
   const status = h('p', { class: 'status', role: 'status' });
   const stage = h('div', { class: 'stage' });
+  const chapters = h('div');
   const renderMeta = () => {
     badges.replaceChildren(stateBadges(lecture));
     meta.replaceChildren(h('time', { datetime: lecture.started_at ?? '' }, formatDate(lecture.started_at)));
@@ -354,6 +357,7 @@ async function lecturePage(lectureId: string) {
       meta,
       stage,
       status,
+      chapters,
     ),
   );
 
@@ -370,20 +374,21 @@ async function lecturePage(lectureId: string) {
   };
   cleanup = stop;
 
-  const fetchMaster = async (): Promise<string | null> => {
+  const fetchPlayback = async (): Promise<Playback | null> => {
     try {
-      return (await api.playback(lectureId)).master;
+      return await api.playback(lectureId);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return null;
       throw err;
     }
   };
+  const fetchMaster = async () => (await fetchPlayback())?.master ?? null;
 
   const startPlayback = async () => {
     if (!active) return;
-    let master: string | null;
+    let playback: Playback | null;
     try {
-      master = await fetchMaster();
+      playback = await fetchPlayback();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return loginRedirect();
       setStatus(err instanceof Error ? err.message : 'The video cannot be loaded.');
@@ -391,7 +396,7 @@ async function lecturePage(lectureId: string) {
       return;
     }
     if (!active) return;
-    if (!master) {
+    if (!playback) {
       // Nothing playable yet while the recording starts; otherwise it is not for this viewer.
       if (lecture.state === 'scheduled' || lecture.state === 'capturing') {
         setStatus(lecture.state === 'scheduled' ? 'This lecture has not started yet.' : 'The stream is starting…');
@@ -405,7 +410,9 @@ async function lecturePage(lectureId: string) {
     setStatus(lecture.live ? 'Live' : '');
     player = createPlayer({
       title: lecture.title,
-      master,
+      master: playback.master,
+      poster: playback.poster,
+      chapters: playback.chapters,
       refreshMaster: fetchMaster,
       onStatus: setStatus,
       onFatal: (message) => {
@@ -414,6 +421,7 @@ async function lecturePage(lectureId: string) {
       },
     });
     stage.replaceChildren(player.element);
+    chapters.replaceChildren(player.chapters);
   };
 
   const poll = async () => {

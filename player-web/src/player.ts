@@ -2,6 +2,7 @@
 import Hls from 'hls.js';
 import type { ErrorData } from 'hls.js';
 import { h } from './dom';
+import { chapterList } from './chapters';
 
 export interface PlayerError {
   type: string;
@@ -25,6 +26,10 @@ export interface PlayerOptions {
   title: string;
   /** Master playlist URL (already carrying its token). */
   master: string;
+  /** The poster shown before playing, if there is one. */
+  poster: string | null;
+  /** The chapters' WebVTT file, if there is one. */
+  chapters: string | null;
   /** Asks the catalog for a fresh playback URL (new token); null when access is gone. */
   refreshMaster: () => Promise<string | null>;
   onStatus: (message: string) => void;
@@ -34,6 +39,8 @@ export interface PlayerOptions {
 export interface Player {
   readonly element: HTMLElement;
   readonly video: HTMLVideoElement;
+  /** The chapter list, to place under the video (empty and hidden when there are none). */
+  readonly chapters: HTMLElement;
   /** The lecture is `ready`: the live playlist now ends; make sure the player knows. */
   lectureReady(): void;
   destroy(): void;
@@ -47,8 +54,10 @@ export function createPlayer(opts: PlayerOptions): Player {
     controls: true,
     playsinline: true,
     preload: 'auto',
+    poster: opts.poster,
     'aria-label': `Lecture video: ${opts.title}`,
   });
+  const chapters = opts.chapters ? chapterList(video, opts.chapters) : h('nav', { hidden: true });
   const element = h('div', { class: 'player-frame' }, video);
   const hook: LecternPlayerHook = { hls: null, video, errors: [] };
   window.lecternPlayer = hook;
@@ -162,5 +171,5 @@ export function createPlayer(opts: PlayerOptions): Player {
     if (window.lecternPlayer === hook) window.lecternPlayer = { hls: null, video: null, errors: hook.errors };
   }
 
-  return { element, video, lectureReady, destroy };
+  return { element, video, chapters, lectureReady, destroy };
 }

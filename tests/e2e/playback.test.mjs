@@ -368,6 +368,17 @@ describe('playback in the browser', () => {
     const duration = await page.evaluate(() => window.lecternPlayer.video.duration);
     assert.ok(duration >= 25 && duration <= 35, `on-demand duration ${duration} s is about ${RECORD_SECONDS} s`);
 
+    // The worker's poster stands in the video before it plays: a 640-wide JPEG the browser decodes.
+    const poster = await page.evaluate(() => window.lecternPlayer.video.poster);
+    assert.match(poster, /\/media\/[^/]+\/presenter\/poster\.jpg\?token=/, 'the video shows the lecture poster');
+    const posterWidth = await page.evaluate(async (url) => {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return img.naturalWidth;
+    }, poster);
+    assert.equal(posterWidth, 640);
+
     await page.evaluate(() => {
       const v = window.lecternPlayer.video;
       window.__lecternEnded = false;

@@ -63,6 +63,31 @@ pub fn decode_errors(url: &str) -> anyhow::Result<String> {
     Ok(errors)
 }
 
+/// What ffprobe reads of the picture at `url`: its codec, width and height.
+pub fn picture(url: &str) -> anyhow::Result<(String, u32, u32)> {
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+            url,
+        ],
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<&str> = text.trim().split(',').collect();
+    match fields.as_slice() {
+        [codec, width, height] => Ok(((*codec).to_owned(), width.parse()?, height.parse()?)),
+        _ => bail!(
+            "ffprobe read no picture at {url}: {text:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
 /// The media duration ffprobe reads at `url`, in seconds.
 pub fn duration(url: &str) -> anyhow::Result<f64> {
     let out = run(

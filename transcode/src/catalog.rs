@@ -6,7 +6,7 @@ use lectern_client::{ApiClient, Attempts};
 use lectern_packager::{ReportError, Reporter};
 use lectern_wire::jobs::{CompleteJob, FailJob, Job, JobHeartbeat};
 use lectern_wire::worker::{
-    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
+    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport, ThumbnailReport,
 };
 
 /// Reports keep trying for about two minutes: long enough for a catalog restart.
@@ -97,5 +97,10 @@ impl Reporter for CatalogClient {
     async fn finish(&self, lecture: &str, finish: &FinishLecture) -> Result<(), ReportError> {
         let path = format!("/api/v1/worker/lectures/{lecture}/finish");
         Ok(self.api.post(&path, finish, REPORT_ATTEMPTS).await?)
+    }
+
+    async fn thumbnails(&self, lecture: &str, report: &ThumbnailReport) -> Result<(), ReportError> {
+        let path = format!("/api/v1/worker/lectures/{lecture}/thumbnails");
+        Ok(self.api.post(&path, report, REPORT_ATTEMPTS).await?)
     }
 }

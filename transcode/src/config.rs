@@ -42,6 +42,8 @@ pub struct Config {
     /// the default, serves nothing. The figures are not secret but not for the public
     /// either: bind an address only the monitoring network reaches.
     pub metrics_listen: Option<SocketAddr>,
+    /// Posters, timeline thumbnails and slide chapters: `[thumbnails]`.
+    pub thumbnails: crate::thumbnails::Settings,
 }
 
 impl Default for Config {
@@ -72,6 +74,7 @@ impl Default for Config {
             ],
             jobs: true,
             metrics_listen: None,
+            thumbnails: crate::thumbnails::Settings::default(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct LadderInputs {
     pub video: gst::Element,
     /// Accepts AAC (ADTS or raw with codec data).
     pub audio: gst::Element,
+    /// The video every rung sees (the tee after `videorate`), for more branches: thumbnails.
+    pub decoded: gst::Element,
 }
 
 /// The name `hlssink2` gives a rung's segments (`<rung>-<index>.ts`).
@@ -110,6 +112,7 @@ pub fn add_ladder(
     Ok(LadderInputs {
         video: video_in,
         audio: audio_in,
+        decoded: video_tee,
     })
 }
 

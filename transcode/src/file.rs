@@ -11,17 +11,19 @@ use crate::error::WorkerError;
 use crate::gst_util::{make, unbounded_queue, StopOnDrop};
 use crate::ladder::Ladder;
 use crate::packaging::{package, Packaged};
+use crate::thumbnails;
 use gst::prelude::*;
 use lectern_packager::Packager;
 use std::path::Path;
 
 /// Transcodes `input` into `ladder`'s renditions of `track` (announced to `packager` by the
-/// caller), as fast as the machine allows.
+/// caller), with the track's pictures as `pictures` says, as fast as the machine allows.
 pub async fn transcode_file(
     input: &Path,
     ladder: &Ladder,
     track: &str,
     packager: &mut Packager,
+    pictures: &thumbnails::Settings,
 ) -> Result<Packaged, WorkerError> {
     if !input.is_file() {
         return Err(WorkerError::Input {
@@ -63,6 +65,12 @@ pub async fn transcode_file(
     let inputs = add_ladder(&pipeline, ladder, FrameTiming::AsSource, fragments_tx)?;
     video_convert.link(&inputs.video)?;
     aac.link(&inputs.audio)?;
+    let pictures = thumbnails::attach(&pipeline, &inputs.decoded, pictures).map(|branch| {
+        branch.start(
+            packager.thumbnail_store(track),
+            packager.seconds_stored(track),
+        )
+    });
 
     let video_sink = video_queue
         .static_pad("sink")
@@ -106,6 +114,9 @@ pub async fn transcode_file(
     }
     .await;
     let _ = pipeline.set_state(gst::State::Null);
+    if let Some(pictures) = pictures {
+        pictures.finish().await;
+    }
     let packaged = result?;
     if packaged.segments == 0 {
         if let Some(e) = packaged.failure {
@@ -147,7 +158,8 @@ pub async fn transcode_to_directory(
     for rendition in ladder.renditions(TRACK) {
         packager.add_rendition(rendition).await?;
     }
-    let packaged = transcode_file(input, ladder, TRACK, &mut packager).await?;
+    let pictures = thumbnails::Settings::default();
+    let packaged = transcode_file(input, ladder, TRACK, &mut packager, &pictures).await?;
     let error = packaged.failure.as_ref().map(ToString::to_string);
     packager.finish(error).await?;
     match packaged.failure {

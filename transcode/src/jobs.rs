@@ -20,7 +20,7 @@ use crate::probe::{probe, MediaInfo};
 use async_trait::async_trait;
 use lectern_packager::{keys, Packager, ReportError, Reporter, Storage};
 use lectern_wire::jobs::{CompleteJob, Job, JobKind, TranscodeUpload};
-use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport};
+use lectern_wire::worker::{FinishLecture, RenditionReport, SegmentReport, ThumbnailReport};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -212,7 +212,7 @@ async fn upload(
             .map_err(|e| internal("starting the renditions", e))?;
     }
     index.lock().expect("index lock").encoding_since = Some(Instant::now());
-    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager).await;
+    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager, &config.thumbnails).await;
     index.lock().expect("index lock").encoding_ended();
     let packaged = packaged.map_err(|e| Ended::Failed(readable(&e)))?;
     if let Some(failure) = packaged.failure {
@@ -237,6 +237,7 @@ async fn upload(
         renditions: std::mem::take(&mut index.renditions),
         segments: std::mem::take(&mut index.segments),
         media_version: Some(version.to_owned()),
+        thumbnails: std::mem::take(&mut index.thumbnails),
     })
 }
 
@@ -272,6 +273,8 @@ fn readable(e: &WorkerError) -> String {
 struct Index {
     renditions: Vec<RenditionReport>,
     segments: Vec<SegmentReport>,
+    /// The pictures stored, per track.
+    thumbnails: Vec<ThumbnailReport>,
     /// The source's duration in seconds.
     duration: f64,
     /// When encoding began (after fetching and probing the source).
@@ -342,6 +345,13 @@ impl Reporter for Collector {
     }
 
     async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
+        Ok(())
+    }
+
+    async fn thumbnails(&self, _: &str, report: &ThumbnailReport) -> Result<(), ReportError> {
+        let mut index = self.0.lock().expect("index lock");
+        index.thumbnails.retain(|t| t.track != report.track);
+        index.thumbnails.push(report.clone());
         Ok(())
     }
 }

@@ -11,6 +11,8 @@
 //! - [`probe`]: what an uploaded file holds, or why it cannot become a lecture.
 //! - [`jobs`]: on-demand jobs from the catalog's queue (uploads), with lease heartbeats.
 //! - [`packaging`]: drains a running pipeline's segments into the packager.
+//! - [`thumbnails`]: a branch off the ladder's video that makes each track's poster, timeline
+//!   thumbnails (sprite sheets + WebVTT) and slide-change chapters.
 //! - [`catalog`]: the catalog client (registration and the packager's [`Reporter`](lectern_packager::Reporter)).
 //! - [`metrics`]: the worker's Prometheus figures and their `/metrics` endpoint, fed by
 //!   [`timed_storage`] (upload latency), the jobs and the live sessions.
@@ -30,6 +32,7 @@ pub mod packaging;
 pub mod probe;
 pub mod segment_stream;
 pub mod timed_storage;
+pub mod thumbnails;
 mod worker;
 
 pub use config::Config;

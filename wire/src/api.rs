@@ -149,14 +149,25 @@ pub struct Lecture {
     pub trim_out: Option<f64>,
     /// The schedule whose occurrence it was recorded in, if any.
     pub schedule_id: Option<String>,
+    /// The poster's URL (a JPEG, with a media token like [`Playback`]'s), for the course
+    /// page; `None` until the worker stored one.
+    pub poster: Option<String>,
 }
 
-/// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist.
-/// The URL carries a short-lived token scoped to this lecture.
+/// `GET /api/v1/lectures/{id}/playback`: where the player finds the master playlist and the
+/// lecture's pictures. Every URL carries a short-lived token scoped to this lecture.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Playback {
     pub master: String,
+    /// A JPEG to show before playing; `None` until the worker stored one.
+    pub poster: Option<String>,
+    /// Timeline thumbnails: a WebVTT file whose cues name tiles of sprite sheets
+    /// (`sprite-0.jpg?token=…#xywh=x,y,w,h`, relative to it); `None` when there are none.
+    pub thumbnails: Option<String>,
+    /// Chapters at the slide changes (`Slide 1`, `Slide 2`, …) as WebVTT; `None` when none
+    /// were found.
+    pub chapters: Option<String>,
 }
 
 /// The body of every error answer: `{"error": {"code", "message"}}`.

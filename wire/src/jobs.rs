@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::worker::{RenditionReport, SegmentReport};
+use crate::worker::{RenditionReport, SegmentReport, ThumbnailReport};
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,6 +152,10 @@ pub struct CompleteJob {
     /// absent or the same version adds these to what the lecture has.
     #[serde(default)]
     pub media_version: Option<String>,
+    /// The pictures the job stored per track (poster, timeline thumbnails, chapters); they
+    /// follow `media_version` like the segments. Absent: none.
+    #[serde(default)]
+    pub thumbnails: Vec<ThumbnailReport>,
 }
 
 /// `POST /api/v1/worker/jobs/{id}/fail`: the attempt failed.
@@ -205,5 +209,6 @@ mod tests {
         let body: CompleteJob =
             serde_json::from_str(r#"{"renditions": [], "segments": []}"#).unwrap();
         assert_eq!(body.media_version, None);
+        assert!(body.thumbnails.is_empty());
     }
 }

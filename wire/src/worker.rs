@@ -76,6 +76,25 @@ pub struct SegmentReport {
     pub bytes: u64,
 }
 
+/// `POST /api/v1/worker/lectures/{id}/thumbnails`: what a track's pictures are in storage,
+/// below `lectures/<id>/<version>/<track>/`: `poster.jpg`, the sprite sheets `sprite-<n>.jpg`
+/// (`n` from 0) that `thumbnails.vtt` maps the timeline onto, and `chapters.vtt` (slide
+/// changes). Sent only after those objects are stored; each report replaces the track's last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ThumbnailReport {
+    pub track: String,
+    /// `poster.jpg` is stored.
+    pub poster: bool,
+    /// How many sprite sheets are stored (`sprite-0.jpg` to `sprite-<sprites - 1>.jpg`);
+    /// `thumbnails.vtt` is stored when there is at least one.
+    #[serde(default)]
+    pub sprites: u32,
+    /// How many chapters `chapters.vtt` lists; it is stored when there is at least one.
+    #[serde(default)]
+    pub chapters: u32,
+}
+
 /// `POST /api/v1/worker/lectures/{id}/finish`: the live input ended and every segment is
 /// reported; the lecture can become on-demand.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

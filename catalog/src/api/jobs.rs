@@ -20,7 +20,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use super::check_name;
 use super::extract::{self, Path};
 use super::lectures::managed_lecture;
-use super::worker::{check_rendition, check_segment};
+use super::worker::{check_rendition, check_segment, check_thumbnails};
 use crate::auth::{AuthUser, WorkerAuth};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -166,6 +166,9 @@ fn check_index(index: &CompleteJob) -> Result<(), ApiError> {
     for r in &index.renditions {
         check_rendition(r)?;
         renditions.insert((r.track.as_str(), r.rung.as_str()));
+    }
+    for t in &index.thumbnails {
+        check_thumbnails(t)?;
     }
     for s in &index.segments {
         check_segment(s)?;

@@ -52,7 +52,7 @@ async fn answer(state: &AppState, lecture_id: &str) -> Result<Json<api::Lecture>
         .await?
         .ok_or(ApiError::NotFound)?;
     let media = state.store.lecture_media(&row).await?;
-    Ok(Json(lecture_body(row, &media)))
+    Ok(Json(lecture_body(state, row, &media)))
 }
 
 #[utoipa::path(post, path = "/api/v1/courses/{id}/lectures", tag = "lectures", security(("session" = [])),

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
+use lectern_packager::keys;
 use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
 
 use super::extract::{self, Path};
@@ -44,12 +45,34 @@ pub(super) async fn me_body(state: &AppState, user: User) -> Result<Me, ApiError
     })
 }
 
-/// A lecture as the API shows it; its duration is what plays between the trim points.
-pub(super) fn lecture_body(row: LectureRow, media: &LectureMedia) -> api::Lecture {
+/// A media token for `lecture`, valid for the configured time from now.
+fn media_token(state: &AppState, lecture: &str) -> String {
+    let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
+    state
+        .signer
+        .sign(lecture, now + state.config.media_token_ttl_seconds)
+}
+
+/// The URL of a file of one of a lecture's tracks (`/media/<lecture>/<track>/<name>`).
+fn track_file_url(lecture: &str, track: &str, name: &str, token: &str) -> String {
+    format!("/media/{lecture}/{track}/{name}?token={token}")
+}
+
+/// A lecture as the API shows it to someone who may watch it; its duration is what plays
+/// between the trim points.
+pub(super) fn lecture_body(
+    state: &AppState,
+    row: LectureRow,
+    media: &LectureMedia,
+) -> api::Lecture {
     let live = row.state == LectureState::Capturing
         || (row.state == LectureState::Processing && media.playable());
+    let poster = media
+        .picture_track(|p| p.poster)
+        .map(|track| track_file_url(&row.id, track, keys::POSTER, &media_token(state, &row.id)));
     let s = row.settings;
     api::Lecture {
+        poster,
         duration_seconds: s.trimmed_duration(media.duration_seconds),
         id: row.id,
         course_id: row.course_id,
@@ -206,7 +229,7 @@ async fn course_lectures(
     let lectures: Vec<api::Lecture> = rows
         .into_iter()
         .zip(&media)
-        .map(|(row, media)| lecture_body(row, media))
+        .map(|(row, media)| lecture_body(&state, row, media))
         .collect();
     Ok(page.answer(lectures))
 }
@@ -226,15 +249,16 @@ async fn lecture(
         .await?
         .ok_or(ApiError::NotFound)?;
     let media = state.store.lecture_media(&row).await?;
-    Ok(Json(lecture_body(row, &media)))
+    Ok(Json(lecture_body(&state, row, &media)))
 }
 
-/// Hands out the master playlist's URL with a token scoped to this lecture. This is where
-/// enrolment is checked for media; the token carries the decision to every byte.
+/// Hands out the master playlist's URL, and those of the lecture's pictures, with a token
+/// scoped to this lecture. This is where enrolment is checked for media; the token carries
+/// the decision to every byte.
 #[tracing::instrument(skip(state, user), fields(user = %user.id))]
 #[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
     params(("id" = String, Path, description = "lecture id")),
-    responses((status = 200, body = Playback, description = "the master playlist URL with a media token"),
+    responses((status = 200, body = Playback, description = "the master playlist's URL and the pictures' (null when absent), with a media token"),
         (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet"),
         (status = 409, body = api::ErrorBody, description = "the institute's current privacy policy is not accepted yet")))]
 async fn playback(
@@ -247,7 +271,8 @@ async fn playback(
         .lecture_for(&user, &lecture_id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !state.store.lecture_media(&row).await?.playable() {
+    let media = state.store.lecture_media(&row).await?;
+    if !media.playable() {
         return Err(ApiError::NotFound);
     }
     if let Some(version) = state.store.policy_to_accept(&user).await? {
@@ -257,11 +282,14 @@ async fn playback(
              before watching"
         )));
     }
-    let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
-    let token = state
-        .signer
-        .sign(&row.id, now + state.config.media_token_ttl_seconds);
+    let token = media_token(&state, &row.id);
+    let url = |track: Option<&str>, name: &str| {
+        track.map(|track| track_file_url(&row.id, track, name, &token))
+    };
     Ok(Json(Playback {
         master: format!("/media/{}/master.m3u8?token={token}", row.id),
+        poster: url(media.picture_track(|p| p.poster), keys::POSTER),
+        thumbnails: url(media.picture_track(|p| p.sprites > 0), keys::THUMBNAILS),
+        chapters: url(media.picture_track(|p| p.chapters > 0), keys::CHAPTERS),
     }))
 }

@@ -1,5 +1,5 @@
 //! What transcode workers say: they are up, a rendition exists, a segment is stored, a
-//! lecture is finished. Their jobs are in [`super::jobs`].
+//! track's pictures are stored, a lecture is finished. Their jobs are in [`super::jobs`].
 //!
 //! A worker reports only on the lectures whose live session the catalog assigned to it
 //! ([`crate::store::Store::is_live_worker`]); any other lecture answers 404, as if it did not
@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Datelike, Utc};
 use lectern_wire::worker::{
-    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport,
+    FinishLecture, LiveSession, RegisterWorker, RenditionReport, SegmentReport, ThumbnailReport,
 };
 
 use super::check_name;
@@ -29,6 +29,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/worker/sessions", get(sessions))
         .route("/worker/lectures/{id}/renditions", post(rendition))
         .route("/worker/lectures/{id}/segments", post(segment))
+        .route("/worker/lectures/{id}/thumbnails", post(thumbnails))
         .route("/worker/lectures/{id}/finish", post(finish))
 }
 
@@ -62,6 +63,11 @@ pub(super) fn check_segment(s: &SegmentReport) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// A track's name may become part of storage keys.
+pub(super) fn check_thumbnails(t: &ThumbnailReport) -> Result<(), ApiError> {
+    check_name("track", &t.track)
 }
 
 /// Also the worker's heartbeat: a worker is offered for live sessions while it registered
@@ -158,6 +164,25 @@ async fn segment(
         return Err(ApiError::NotFound);
     }
     state.metrics.segment_reported();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all, fields(worker = %worker.id, lecture = %id))]
+#[utoipa::path(post, path = "/api/v1/worker/lectures/{id}/thumbnails", tag = "workers", security(("worker_token" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    request_body = ThumbnailReport,
+    responses((status = 204, description = "the track's pictures recorded (replacing its last report)"), (status = 400, body = lectern_wire::api::ErrorBody),
+        (status = 401, body = lectern_wire::api::ErrorBody), (status = 404, body = lectern_wire::api::ErrorBody, description = "unknown lecture, or not one whose live session this worker runs")))]
+async fn thumbnails(
+    State(state): State<AppState>,
+    WorkerAuth(worker): WorkerAuth,
+    Path(id): Path<String>,
+    extract::Json(req): extract::Json<ThumbnailReport>,
+) -> Result<StatusCode, ApiError> {
+    check_thumbnails(&req)?;
+    if !state.store.upsert_thumbnails(&worker.id, &id, &req).await? {
+        return Err(ApiError::NotFound);
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

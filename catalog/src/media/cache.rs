@@ -60,11 +60,29 @@ pub const ENDED_LIFETIME: Duration = Duration::from_secs(10);
 /// What an entry costs beside its text (key, bookkeeping), roughly.
 const OVERHEAD: usize = 128;
 
-/// Which playlist of a lecture.
+/// Which playlist of a lecture (or WebVTT file: kept the same way, see `pictures`).
 #[derive(Clone, Copy, Debug)]
 pub enum Playlist<'a> {
     Master,
-    Media { track: &'a str, rung: &'a str },
+    Media {
+        track: &'a str,
+        rung: &'a str,
+    },
+    /// A WebVTT file of a track (`thumbnails.vtt`, `chapters.vtt`).
+    Cues {
+        track: &'a str,
+        name: &'a str,
+    },
+}
+
+impl Playlist<'_> {
+    /// The `Content-Type` it is served with.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Playlist::Master | Playlist::Media { .. } => "application/vnd.apple.mpegurl",
+            Playlist::Cues { .. } => "text/vtt; charset=utf-8",
+        }
+    }
 }
 
 /// The cache of one catalog process.
@@ -97,6 +115,8 @@ fn key(lecture: &str, playlist: Playlist<'_>) -> String {
     match playlist {
         Playlist::Master => format!("{}:{lecture}", lecture.len()),
         Playlist::Media { track, rung } => format!("{}:{lecture}/{track}/{rung}", lecture.len()),
+        // A rung has no dot in its name, a WebVTT file has: the two never share a key.
+        Playlist::Cues { track, name } => format!("{}:{lecture}/{track}/{name}", lecture.len()),
     }
 }
 

@@ -1,11 +1,13 @@
-//! `/media/…`: playlists and segments for viewers. Every request carries `?token=`, a
-//! [`MediaSigner`](crate::media_token::MediaSigner) token scoped to one lecture, and the
-//! token is checked before anything else. Any refusal is a plain 404, so a URL tells an
-//! outsider nothing. Playlists are rendered from the catalog's rows with the packager's
-//! m3u8-rs functions, the token on every URI, and kept rendered in memory ([`cache`]: how
-//! it stays current); segments are served from local storage with byte ranges.
+//! `/media/…`: playlists and segments for viewers, and the tracks' pictures ([`pictures`]).
+//! Every request carries `?token=`, a [`MediaSigner`](crate::media_token::MediaSigner) token
+//! scoped to one lecture, and the token is checked before anything else. Any refusal is a
+//! plain 404, so a URL tells an outsider nothing. Playlists are rendered from the catalog's
+//! rows with the packager's m3u8-rs functions, the token on every URI, and kept rendered in
+//! memory ([`cache`]: how it stays current); segments are served from local storage with
+//! byte ranges, or from object storage through a presigned redirect.
 
 pub mod cache;
+pub mod pictures;
 pub mod template;
 
 use axum::body::Body;
@@ -33,9 +35,9 @@ use crate::store::{LectureRow, StoreError};
 use cache::{Playlist, ENDED_LIFETIME, LIVE_LIFETIME};
 use template::Template;
 
-const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
 const SEGMENT_TYPE: &str = "video/mp2t";
-const SEGMENT_CACHE: &str = "private, max-age=31536000, immutable";
+/// Segments and pictures never change once stored.
+const IMMUTABLE: &str = "private, max-age=31536000, immutable";
 /// How long a presigned segment URL works: the player follows the redirect at once.
 const PRESIGNED_LIFETIME: Duration = Duration::from_secs(600);
 
@@ -45,6 +47,7 @@ const PRESIGNED_LIFETIME: Duration = Duration::from_secs(600);
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/media/{lecture}/master.m3u8", get(master))
+        .route("/media/{lecture}/{track}/{file}", get(pictures::track_file))
         .route(
             "/media/{lecture}/{track}/{rung}/{file}",
             get(rendition_file),
@@ -82,9 +85,12 @@ fn failed(error: StoreError) -> Response {
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
-fn playlist_response(body: Vec<u8>) -> Response {
+fn playlist_response(which: Playlist<'_>, body: Vec<u8>) -> Response {
     (
-        [(CONTENT_TYPE, PLAYLIST_TYPE), (CACHE_CONTROL, "no-store")],
+        [
+            (CONTENT_TYPE, which.content_type()),
+            (CACHE_CONTROL, "no-store"),
+        ],
         body,
     )
         .into_response()
@@ -211,7 +217,7 @@ fn ended(lecture: &LectureRow) -> bool {
 fn kept(state: &AppState, lecture_id: &str, which: Playlist<'_>, token: &str) -> Option<Response> {
     let template = state.playlists.get(lecture_id, which)?;
     state.metrics.playlist_served(true);
-    Some(playlist_response(template.fill(token)))
+    Some(playlist_response(which, template.fill(token)))
 }
 
 /// A playlist about to be rendered from rows read after `mark`, with `uris` URIs.
@@ -230,7 +236,7 @@ impl Rendering<'_> {
         state.metrics.playlist_served(false);
         let Some(template) = Template::render(self.uris, &render) else {
             tracing::warn!(lecture = %self.lecture.id, "a playlist could not be templated; rendered for its viewer");
-            return playlist_response(render(token));
+            return playlist_response(self.which, render(token));
         };
         let body = template.fill(token);
         if let Some(mark) = self.mark {
@@ -240,7 +246,7 @@ impl Rendering<'_> {
                 .playlists
                 .put(&self.lecture.id, self.which, mark, template, lifetime);
         }
-        playlist_response(body)
+        playlist_response(self.which, body)
     }
 }
 
@@ -272,21 +278,32 @@ async fn segment(
         Err(e) => return failed(e),
     }
     let key = keys::segment(lecture_id, &lecture.media_version, track, rung, sequence);
-    let Some(path) = state.storage.local_path(&key) else {
-        return presigned_redirect(state, &key).await;
+    serve_object(state, &key, SEGMENT_TYPE, request).await
+}
+
+/// Serves the immutable object `key` (a segment, a picture) that the catalog's rows say is
+/// stored: from local storage with byte ranges, or by a redirect to object storage.
+async fn serve_object(
+    state: &AppState,
+    key: &str,
+    content_type: &'static str,
+    request: Request,
+) -> Response {
+    let Some(path) = state.storage.local_path(key) else {
+        return presigned_redirect(state, key).await;
     };
     let response = match ServeFile::new(path).oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(infallible) => match infallible {},
     };
     if response.status() == StatusCode::NOT_FOUND {
-        tracing::warn!(%key, "a reported segment is missing from storage");
+        tracing::warn!(%key, "a reported object is missing from storage");
         return not_found();
     }
     let mut response = response;
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(SEGMENT_TYPE));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static(SEGMENT_CACHE));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
     response
 }
 
@@ -310,7 +327,7 @@ async fn served_segment(
     Ok(s.trim(segments).iter().any(|x| x.sequence == sequence))
 }
 
-/// Object storage (S3): after the token check, the viewer fetches the segment straight from
+/// Object storage (S3): after the token check, the viewer fetches the object straight from
 /// the bucket through a short-lived presigned URL. The redirect itself is never cached, since
 /// the URL it names expires.
 async fn presigned_redirect(state: &AppState, key: &str) -> Response {
@@ -328,7 +345,7 @@ async fn presigned_redirect(state: &AppState, key: &str) -> Response {
         }
         Ok(None) => not_found(),
         Err(error) => {
-            tracing::error!(%key, %error, "could not presign a segment URL");
+            tracing::error!(%key, %error, "could not presign an object's URL");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }

@@ -643,6 +643,21 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "thumbnails",
+        purpose: "Which pictures of each track of a lecture are stored: a poster, timeline \
+                  thumbnails, slide-change chapters.",
+        subject: Subject::Nobody,
+        retention: Retention::UntilRemoved,
+        export_section: None,
+        columns: &[
+            plain("lecture_id", "The lecture."),
+            plain("track", "The track."),
+            plain("poster", "Whether its poster is stored."),
+            plain("sprites", "How many sprite sheets of timeline thumbnails are stored."),
+            plain("chapters", "How many chapters its slide changes made."),
+        ],
+    },
+    Table {
         name: "raw_chunks",
         purpose: "The raw chunks capture boxes uploaded from their spools (stored at \
                   raw/<lecture>/<track>/<index>.ts), so a lecture can be proven complete.",

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use lectern_packager::playlist::SegmentEntry;
 use lectern_wire::api::LectureState;
-use lectern_wire::worker::{RenditionReport, SegmentReport};
+use lectern_wire::worker::{RenditionReport, SegmentReport, ThumbnailReport};
 use std::collections::HashMap;
 
 use super::courses::CourseEntry;
@@ -82,6 +82,25 @@ impl LectureSettings {
             .collect()
     }
 
+    /// Where the trimmed playlist of `segments` begins and ends on the untrimmed timeline
+    /// (the segments [`LectureSettings::trim`] keeps); `(0, 0)` when it keeps none.
+    pub fn trim_window(&self, segments: &[SegmentEntry]) -> (f64, f64) {
+        let (from, to) = (
+            self.trim_in.unwrap_or(0.0),
+            self.trim_out.unwrap_or(f64::INFINITY),
+        );
+        let mut start = 0.0;
+        let mut window: Option<(f64, f64)> = None;
+        for s in segments {
+            let (begin, end) = (start, start + s.duration);
+            start = end;
+            if end > from && begin < to {
+                window = Some((window.map_or(begin, |w| w.0), end));
+            }
+        }
+        window.unwrap_or((0.0, 0.0))
+    }
+
     /// How long the trimmed lecture plays, given the untrimmed length.
     pub fn trimmed_duration(&self, full: f64) -> f64 {
         let end = self.trim_out.map_or(full, |out| out.min(full));
@@ -130,8 +149,8 @@ pub(super) fn parse_state(text: &str) -> Result<LectureState, StoreError> {
     .ok_or_else(|| StoreError::Corrupt(format!("lecture state {text:?}")))
 }
 
-/// What a lecture has to play: the renditions that hold at least one segment, and the
-/// rendition that measures it (the main track's highest rung).
+/// What a lecture has to play: the renditions that hold at least one segment, the
+/// rendition that measures it (the main track's highest rung), and its tracks' pictures.
 #[derive(Debug, Clone, Default)]
 pub struct LectureMedia {
     /// Playable renditions, in the order they were first reported.
@@ -140,12 +159,23 @@ pub struct LectureMedia {
     pub main_track: Option<String>,
     /// Summed segment durations of the main track's highest rung.
     pub duration_seconds: f64,
+    /// The pictures of each track that reported any: the main track's first, then by name.
+    pub pictures: Vec<ThumbnailReport>,
 }
 
 impl LectureMedia {
     /// True once at least one rendition has a segment.
     pub fn playable(&self) -> bool {
         !self.renditions.is_empty()
+    }
+
+    /// The track whose pictures of one kind viewers get (`has` says whether a track has
+    /// them): the main track's when it has them, else the first other track's.
+    pub fn picture_track(&self, has: impl Fn(&ThumbnailReport) -> bool) -> Option<&str> {
+        self.pictures
+            .iter()
+            .find(|p| has(p))
+            .map(|p| p.track.as_str())
     }
 
     /// The playable renditions of the main track.
@@ -273,7 +303,11 @@ pub enum StartError {
 /// A lecture's media from its playable renditions (in the order first reported) and their
 /// durations: the main track is the lecture's first track when it has media, else the first
 /// reported; its highest rung measures the lecture.
-fn media_of(lecture: &LectureRow, renditions: Vec<(RenditionReport, f64)>) -> LectureMedia {
+fn media_of(
+    lecture: &LectureRow,
+    renditions: Vec<(RenditionReport, f64)>,
+    mut pictures: Vec<ThumbnailReport>,
+) -> LectureMedia {
     let main_track = lecture
         .main_track
         .clone()
@@ -284,10 +318,13 @@ fn media_of(lecture: &LectureRow, renditions: Vec<(RenditionReport, f64)>) -> Le
         .filter(|(r, _)| Some(&r.track) == main_track.as_ref())
         .max_by_key(|(r, _)| (r.height, r.bandwidth))
         .map_or(0.0, |(_, duration)| *duration);
+    // Stable: the other tracks stay in the order they came (by name).
+    pictures.sort_by_key(|p| Some(&p.track) != main_track.as_ref());
     LectureMedia {
         renditions: renditions.into_iter().map(|(r, _)| r).collect(),
         main_track,
         duration_seconds,
+        pictures,
     }
 }
 
@@ -639,7 +676,7 @@ impl Store {
         Ok(media.pop().unwrap_or_default())
     }
 
-    /// [`Store::lecture_media`] of each of `lectures`, in their order, in one query.
+    /// [`Store::lecture_media`] of each of `lectures`, in their order, in two queries.
     pub async fn lectures_media(
         &self,
         lectures: &[LectureRow],
@@ -653,10 +690,40 @@ impl Store {
                 .or_default()
                 .push((rendition, duration));
         }
+        let mut pictures: HashMap<String, Vec<ThumbnailReport>> = HashMap::new();
+        for (lecture_id, report) in on_backend!(self, db => db.thumbnails(&ids))? {
+            pictures.entry(lecture_id).or_default().push(report);
+        }
         Ok(lectures
             .iter()
-            .map(|l| media_of(l, by_lecture.remove(&l.id).unwrap_or_default()))
+            .map(|l| {
+                let renditions = by_lecture.remove(&l.id).unwrap_or_default();
+                media_of(l, renditions, pictures.remove(&l.id).unwrap_or_default())
+            })
             .collect())
+    }
+
+    /// Records the pictures a live session stored of a track (replacing what the track had).
+    /// False unless `worker_id` is the lecture's live worker.
+    #[tracing::instrument(skip(self))]
+    pub async fn upsert_thumbnails(
+        &self,
+        worker_id: &str,
+        lecture_id: &str,
+        report: &ThumbnailReport,
+    ) -> Result<bool, StoreError> {
+        if !self.is_live_worker(worker_id, lecture_id).await? {
+            return Ok(false);
+        }
+        on_backend!(self, db => db.upsert_thumbnails(lecture_id, report))?;
+        self.media_changed(lecture_id).await;
+        Ok(true)
+    }
+
+    /// The pictures of each track of a lecture (by track name).
+    pub async fn pictures(&self, lecture_id: &str) -> Result<Vec<ThumbnailReport>, StoreError> {
+        let rows = on_backend!(self, db => db.thumbnails(&[lecture_id]))?;
+        Ok(rows.into_iter().map(|(_, report)| report).collect())
     }
 
     /// Adds or updates a rendition (by track and rung). False unless `worker_id` is the
@@ -775,6 +842,65 @@ mod tests {
         assert_eq!(s.trimmed_duration(10.0), 6.0);
         s.trim_out = Some(30.0);
         assert_eq!(s.trimmed_duration(10.0), 6.0);
+    }
+
+    #[test]
+    fn the_trim_window_spans_the_segments_trimming_keeps() {
+        let mut s = settings();
+        assert_eq!(s.trim_window(&two_second_segments(5)), (0.0, 10.0));
+        s.trim_in = Some(3.0);
+        s.trim_out = Some(6.0);
+        // Segments 1 and 2 are kept: from 2 s to 6 s.
+        assert_eq!(s.trim_window(&two_second_segments(5)), (2.0, 6.0));
+        s.trim_in = Some(20.0);
+        s.trim_out = None;
+        assert_eq!(s.trim_window(&two_second_segments(5)), (0.0, 0.0));
+    }
+
+    #[test]
+    fn the_main_track_s_pictures_come_first() {
+        let lecture = LectureRow {
+            id: "l".into(),
+            course_id: "c".into(),
+            room_id: None,
+            state: LectureState::Ready,
+            main_track: Some("presenter".into()),
+            created_at: Utc::now(),
+            started_at: None,
+            ended_at: None,
+            error: None,
+            media_version: "v1".into(),
+            schedule_id: None,
+            settings: settings(),
+        };
+        let rendition = |track: &str| RenditionReport {
+            track: track.into(),
+            rung: "720p".into(),
+            width: 1280,
+            height: 720,
+            bandwidth: 1,
+            codecs: String::new(),
+            frame_rate: 30.0,
+        };
+        let pictures = |track: &str, chapters| ThumbnailReport {
+            track: track.into(),
+            poster: true,
+            sprites: 1,
+            chapters,
+        };
+        let media = media_of(
+            &lecture,
+            vec![(rendition("presenter"), 4.0), (rendition("screen"), 4.0)],
+            vec![pictures("presenter", 0), pictures("screen", 3)],
+        );
+        assert_eq!(media.picture_track(|p| p.poster), Some("presenter"));
+        assert_eq!(media.picture_track(|p| p.chapters > 0), Some("screen"));
+        let media = media_of(
+            &lecture,
+            vec![(rendition("presenter"), 4.0)],
+            vec![pictures("a-camera", 0), pictures("presenter", 0)],
+        );
+        assert_eq!(media.picture_track(|p| p.poster), Some("presenter"));
     }
 
     #[test]

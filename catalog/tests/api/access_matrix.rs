@@ -205,6 +205,7 @@ const AGENT_HEARTBEAT: &str =
 const REGISTER: &str = r#"{"srt_host": "127.0.0.1", "srt_ports": [9000, 9009]}"#;
 const RENDITION: &str = r#"{"track": "presenter", "rung": "360p", "width": 640, "height": 360,
     "bandwidth": 800000, "codecs": "avc1.64001e", "frame_rate": 30.0}"#;
+const THUMBNAILS: &str = r#"{"track": "presenter", "poster": true, "sprites": 1, "chapters": 0}"#;
 const SEGMENT: &str = r#"{"track": "presenter", "rung": "360p", "sequence": 0, "duration": 2.0,
     "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}"#;
 const FINISH: &str = "{}";
@@ -373,9 +374,11 @@ const MATRIX: &[Row] = &[
     // The demo worker runs the scratch lecture's live session; to another worker it does not exist.
     row(POST, "/api/v1/worker/lectures/{scratch}/renditions", Some(RENDITION), Worker, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/segments", Some(SEGMENT), Worker, &[401, 401, 204, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{scratch}/thumbnails", Some(THUMBNAILS), Worker, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{scratch}/finish", Some(FINISH), Worker, &[401, 401, 204, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/renditions", Some(RENDITION), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/segments", Some(SEGMENT), Worker, &[401, 401, 404, 404, 401, 401]),
+    row(POST, "/api/v1/worker/lectures/{missing}/thumbnails", Some(THUMBNAILS), Worker, &[401, 401, 404, 404, 401, 401]),
     row(POST, "/api/v1/worker/lectures/{missing}/finish", Some(FINISH), Worker, &[401, 401, 404, 404, 401, 401]),
     // A worker acts only on the jobs it holds: another worker's is 409, like a lost lease.
     row(POST, "/api/v1/worker/jobs/{held_job}/heartbeat", Some(JOB_HEARTBEAT), Worker, &[401, 401, 204, 409, 401, 401]),
@@ -394,6 +397,13 @@ const MATRIX: &[Row] = &[
     row(GET, "/media/{lecture}/presenter/720p/..%2F..%2Fv1.ts", None, Media, &[404, 404, 404, 404, 404, 404]),
     // Last, as it erases the foreign student, whose session the rows above use.
     row(POST, "/api/v1/users/{foreign_member}/erasure", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
+    row(GET, "/media/{lecture}/presenter/poster.jpg", None, Media,   &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/thumbnails.vtt", None, Media, &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/sprite-0.jpg", None, Media, &[404, 200, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/presenter/chapters.vtt", None, Media, &[404, 200, 404, 404, 404, 404]),
+    // Only what the worker reported: one sheet, and no pictures of another track.
+    row(GET, "/media/{lecture}/presenter/sprite-1.jpg", None, Media, &[404, 404, 404, 404, 404, 404]),
+    row(GET, "/media/{lecture}/screen/poster.jpg", None, Media,      &[404, 404, 404, 404, 404, 404]),
 ];
 
 /// The `/api/v1` operations in [`MATRIX`], as (method, path template), e.g.

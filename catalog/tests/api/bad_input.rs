@@ -628,6 +628,11 @@ async fn bad_input_never_gives_a_5xx_or_a_body_that_is_not_the_error_body(db: Db
                 "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10}),
         ),
         (
+            format!("/api/v1/worker/lectures/{lecture}/thumbnails"),
+            worker.clone(),
+            json!({"track": "presenter", "poster": true, "sprites": 1, "chapters": 2}),
+        ),
+        (
             format!("/api/v1/worker/lectures/{ending}/finish"),
             worker.clone(),
             json!({"error": "the encoder stopped"}),

@@ -181,6 +181,7 @@ pub async fn build_world(app: &TestApp) -> World {
     app.register_worker().await;
     let lecture = start(app, AGENT_TOKEN).await;
     app.add_segment(&lecture, 0).await;
+    app.add_pictures(&lecture).await;
     let foreign_lecture = start(app, FOREIGN_AGENT_TOKEN).await;
     app.add_segment(&foreign_lecture, 0).await;
     let scratch_lecture = start(app, AGENT_TOKEN).await;

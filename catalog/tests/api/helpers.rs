@@ -21,6 +21,15 @@ pub const OUTSIDER: &str = "outsider@demo.lectern.test";
 pub const PASSWORD: &str = "lectern-demo";
 /// The bytes of the fake segment every `lecture_with_segment` writes.
 pub const SEGMENT_BYTES: &[u8] = b"\x47fake transport stream segment for the catalog tests";
+/// The bytes of the fake poster and sprite sheet `add_pictures` writes.
+pub const POSTER_BYTES: &[u8] = b"\xff\xd8\xff fake poster";
+pub const SPRITE_BYTES: &[u8] = b"\xff\xd8\xff fake sprite sheet";
+/// The `thumbnails.vtt` and `chapters.vtt` `add_pictures` writes: two seconds, one sheet.
+pub const THUMBNAILS_VTT: &str =
+    "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nsprite-0.jpg#xywh=0,0,160,90\n\n\
+    00:00:01.000 --> 00:00:02.000\nsprite-0.jpg#xywh=160,0,160,90\n";
+pub const CHAPTERS_VTT: &str =
+    "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nSlide 1\n\n00:00:01.000 --> 00:00:02.000\nSlide 2\n";
 
 /// Who a request claims to be.
 pub enum As<'a> {
@@ -272,6 +281,29 @@ impl TestApp {
                 &format!("/api/v1/worker/lectures/{lecture}/segments"),
                 As::Bearer(WORKER_TOKEN),
                 segment,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+
+    /// Stores pictures of the presenter track of `lecture` (v1) as a worker would, and
+    /// reports them: a poster, one sprite sheet, its thumbnails and two chapters.
+    pub async fn add_pictures(&self, lecture: &str) {
+        let dir = self
+            .storage
+            .path()
+            .join(format!("lectures/{lecture}/v1/presenter"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("poster.jpg"), POSTER_BYTES).unwrap();
+        std::fs::write(dir.join("sprite-0.jpg"), SPRITE_BYTES).unwrap();
+        std::fs::write(dir.join("thumbnails.vtt"), THUMBNAILS_VTT).unwrap();
+        std::fs::write(dir.join("chapters.vtt"), CHAPTERS_VTT).unwrap();
+        let report = json!({"track": "presenter", "poster": true, "sprites": 1, "chapters": 2});
+        let answer = self
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/thumbnails"),
+                As::Bearer(WORKER_TOKEN),
+                report,
             )
             .await;
         assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());

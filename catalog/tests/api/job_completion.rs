@@ -458,8 +458,84 @@ async fn the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends(db
     );
 }
 
+async fn the_pictures_follow_the_version_a_completion_switches_to(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let store = app.state.store();
+    let lecture = app.start_lecture().await.lecture_id;
+    app.add_segment(&lecture, 0).await;
+    app.add_pictures(&lecture).await;
+    app.stop_recording(&lecture).await;
+    let job = enqueue(store, &lecture, "repair", Utc::now()).await;
+    claim(&app, WORKER_TOKEN).await.unwrap();
+
+    // The repair stored its own poster in v2, and no thumbnails or chapters.
+    store_segments(&app, &lecture, "v2", &[0, 1]);
+    let dir = app
+        .storage
+        .path()
+        .join(format!("lectures/{lecture}/v2/presenter"));
+    std::fs::write(dir.join("poster.jpg"), b"v2 poster").unwrap();
+    let mut body = index(Some("v2"), &[0, 1]);
+    body["thumbnails"] =
+        json!([{"track": "presenter", "poster": true, "sprites": 0, "chapters": 0}]);
+    let (status, text) = complete(&app, WORKER_TOKEN, &job, body).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    let student = app.login(STUDENT).await;
+    let playback = app
+        .get(
+            &format!("/api/v1/lectures/{lecture}/playback"),
+            As::Cookie(&student),
+        )
+        .await
+        .json();
+    assert_eq!(
+        playback["thumbnails"],
+        Value::Null,
+        "v1's thumbnails went with v1: {playback}"
+    );
+    assert_eq!(playback["chapters"], Value::Null, "{playback}");
+    let poster = app
+        .get(
+            playback["poster"].as_str().expect("v2's poster"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(poster.status, StatusCode::OK);
+    assert_eq!(poster.text(), "v2 poster", "served from the new version");
+    let token = token_of(playback["master"].as_str().unwrap());
+    let old = app
+        .get(
+            &format!("/media/{lecture}/presenter/sprite-0.jpg?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::NOT_FOUND,
+        "v1's sheet is no longer the lecture's"
+    );
+}
+
+async fn an_index_with_a_bad_picture_track_is_refused(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let store = app.state.store();
+    let lecture = processing_lecture(&app).await;
+    let job = enqueue(store, &lecture, "upload", Utc::now()).await;
+    claim(&app, WORKER_TOKEN).await.unwrap();
+    let mut body = index(Some("v2"), &[0]);
+    body["thumbnails"] = json!([{"track": "../etc", "poster": true}]);
+    let (status, text) = complete(&app, WORKER_TOKEN, &job, body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("track"), "{text}");
+    let row = store.lecture(&lecture).await.unwrap().unwrap();
+    assert_eq!(row.media_version, "v1", "nothing recorded");
+}
+
 on_both_databases!(
     the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends,
+    the_pictures_follow_the_version_a_completion_switches_to,
+    an_index_with_a_bad_picture_track_is_refused,
     completion_switches_to_the_new_version_at_once_and_the_lecture_plays,
     completion_in_the_same_version_adds_to_the_lectures_media,
     a_repeated_completion_changes_nothing_and_another_workers_is_refused,

@@ -42,6 +42,7 @@ mod jobs;
 mod login_throttle;
 mod management;
 mod media;
+mod media_pictures;
 mod openapi;
 mod ops;
 mod pg_cluster;

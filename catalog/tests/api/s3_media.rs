@@ -97,7 +97,74 @@ async fn deleting_a_lecture_deletes_its_objects_from_the_bucket(db: Db) {
     );
 }
 
+async fn pictures_in_s3_are_presigned_redirects_and_webvtt_read_from_the_bucket(db: Db) {
+    let (server, app) = catalog_on_s3(db).await;
+    let (lecture, master) = app.lecture_with_segment().await;
+    let bucket = S3Storage::new(&server.settings()).unwrap();
+    let dir = format!("lectures/{lecture}/v1/presenter");
+    bucket
+        .put(
+            &format!("{dir}/poster.jpg"),
+            Bytes::from_static(POSTER_BYTES),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+    bucket
+        .put(
+            &format!("{dir}/thumbnails.vtt"),
+            Bytes::from_static(THUMBNAILS_VTT.as_bytes()),
+            "text/vtt",
+        )
+        .await
+        .unwrap();
+    let answer = app
+        .post(
+            &format!("/api/v1/worker/lectures/{lecture}/thumbnails"),
+            As::Bearer(WORKER_TOKEN),
+            serde_json::json!({"track": "presenter", "poster": true, "sprites": 1, "chapters": 0}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+
+    let token = token_of(&master);
+    let poster = app
+        .get(
+            &format!("/media/{lecture}/presenter/poster.jpg?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(poster.status, StatusCode::FOUND, "{}", poster.text());
+    let fetched = reqwest::get(poster.header("location")).await.unwrap();
+    assert_eq!(fetched.status(), reqwest::StatusCode::OK);
+    assert_eq!(&fetched.bytes().await.unwrap()[..], POSTER_BYTES);
+
+    let thumbnails = app
+        .get(
+            &format!("/media/{lecture}/presenter/thumbnails.vtt?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(thumbnails.status, StatusCode::OK, "{}", thumbnails.text());
+    assert!(
+        thumbnails
+            .text()
+            .contains(&format!("sprite-0.jpg?token={token}#xywh=0,0,160,90")),
+        "{}",
+        thumbnails.text()
+    );
+    let refused = app
+        .get(
+            &format!("/media/{lecture}/presenter/poster.jpg?token={token}x"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert!(refused.header("location").is_empty());
+}
+
 on_both_databases!(
+    pictures_in_s3_are_presigned_redirects_and_webvtt_read_from_the_bucket,
     a_segment_in_s3_is_a_redirect_to_a_presigned_url_only_with_a_valid_token,
     deleting_a_lecture_deletes_its_objects_from_the_bucket,
 );

@@ -11,6 +11,7 @@ use crate::error::WorkerError;
 use crate::gst_util::{make, unbounded_queue};
 use crate::ladder::Ladder;
 use crate::segment_stream::FragmentBytes;
+use crate::thumbnails;
 use gst::prelude::*;
 use lectern_wire::worker::StreamId;
 use std::net::SocketAddr;
@@ -23,6 +24,8 @@ pub struct LivePipeline {
     pub connected: UnboundedReceiver<StreamId>,
     /// Finished segments, as bytes.
     pub fragments: UnboundedReceiver<FragmentBytes>,
+    /// The thumbnail branch, to be started once the track is known.
+    pub thumbnails: Option<thumbnails::Branch>,
 }
 
 /// The SRT key length the listener requires (AES-256); the box sets the same.
@@ -30,12 +33,13 @@ pub const PBKEYLEN: i32 = 32;
 
 /// Builds the pipeline for one session listening on `listen`: only a caller that knows
 /// `passphrase` (libsrt refuses the others during the handshake) and presents one of
-/// `stream_ids` is accepted.
+/// `stream_ids` is accepted; its pictures are made as `pictures` says.
 pub fn build(
     listen: SocketAddr,
     passphrase: &str,
     stream_ids: Vec<String>,
     ladder: &Ladder,
+    pictures: &thumbnails::Settings,
 ) -> Result<LivePipeline, WorkerError> {
     let pipeline = gst::Pipeline::with_name("live-session");
     let (connected_tx, connected) = unbounded_channel();
@@ -86,6 +90,7 @@ pub fn build(
 
     let inputs = add_ladder(&pipeline, ladder, FrameTiming::Regular, fragments_tx)?;
     convert.link(&inputs.video)?;
+    let thumbnails = thumbnails::attach(&pipeline, &inputs.decoded, pictures);
 
     let video_sink = video_in.static_pad("sink").expect("queue has a sink pad");
     let audio_sink = inputs
@@ -120,5 +125,6 @@ pub fn build(
         pipeline,
         connected,
         fragments,
+        thumbnails,
     })
 }

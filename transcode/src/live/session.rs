@@ -47,6 +47,7 @@ pub async fn run(
         &session.passphrase,
         session.stream_ids.clone(),
         &ladder,
+        &config.thumbnails,
     )?;
     let pipeline = live.pipeline.clone();
     let result = drive(
@@ -90,15 +91,27 @@ async fn drive(
     for rendition in ladder.renditions(&stream_id.track) {
         packager.add_rendition(rendition).await?;
     }
+    let track = &stream_id.track;
+    // After the renditions: a session resumed after a break continues the track's timeline.
+    let pictures = live.thumbnails.take().map(|branch| {
+        branch.start(
+            packager.thumbnail_store(track),
+            packager.seconds_stored(track),
+        )
+    });
     let packaged = package(
         &pipeline,
         &mut messages,
         &mut live.fragments,
         &mut packager,
-        &stream_id.track,
+        track,
         shutdown,
     )
-    .await?;
+    .await;
+    if let Some(pictures) = pictures {
+        pictures.finish().await;
+    }
+    let packaged = packaged?;
     let error = packaged
         .failure
         .as_ref()

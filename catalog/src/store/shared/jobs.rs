@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use lectern_wire::jobs::{CompleteJob, JobState, LectureJob};
 
 use super::super::{read_ts, ts, Conn, Db, Ts, FOR_UPDATE, SKIP_LOCKED};
-use super::media::{record_rendition, record_segments};
+use super::media::{record_rendition, record_segments, record_thumbnails};
 use crate::store::jobs::{parse_kind, parse_state, settles_lecture, ClaimedJob, EndedJob, NewJob};
 use crate::store::StoreError;
 
@@ -215,8 +215,8 @@ impl Db {
     }
 
     /// In one transaction: marks a job `worker_id` holds running as done, records its
-    /// segment index (a new media version first drops the lecture's old renditions and
-    /// segments) and makes a lecture that waited for it `ready`. Returns the job's lecture;
+    /// segment index and pictures (a new media version first drops the lecture's old
+    /// renditions, segments and pictures) and makes a lecture that waited for it `ready`. Returns the job's lecture;
     /// `None`, with nothing changed, when the worker does not hold it running.
     pub(in crate::store) async fn complete_job(
         &self,
@@ -249,7 +249,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         if let Some(version) = index.media_version.as_deref().filter(|v| *v != current) {
-            for table in ["segments", "renditions"] {
+            for table in ["segments", "renditions", "thumbnails"] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE lecture_id = $1"))
                     .bind(&lecture_id)
                     .execute(&mut *tx)
@@ -265,6 +265,7 @@ impl Db {
             record_rendition(&mut tx, &lecture_id, rendition).await?;
         }
         record_segments(&mut tx, &lecture_id, &index.segments).await?;
+        record_thumbnails(&mut tx, &lecture_id, &index.thumbnails).await?;
         if settles_lecture(parse_kind(&kind)?) {
             sqlx::query(
                 "UPDATE lectures SET state = 'ready', error = NULL, ended_at = COALESCE(ended_at, $2) \

@@ -1,9 +1,9 @@
-//! Recording a lecture's renditions and segments: one report at a time from a live session,
-//! or a whole segment index inside a job's completion (see `jobs.rs`). Both go through
-//! [`record_rendition`] and [`record_segments`], on a connection the caller may have opened
-//! a transaction on.
+//! Recording a lecture's renditions, segments and pictures: one report at a time from a live
+//! session, or a whole segment index inside a job's completion (see `jobs.rs`). Both go
+//! through [`record_rendition`], [`record_segments`] and [`record_thumbnails`], on a
+//! connection the caller may have opened a transaction on.
 
-use lectern_wire::worker::{RenditionReport, SegmentReport};
+use lectern_wire::worker::{RenditionReport, SegmentReport, ThumbnailReport};
 
 use super::super::{ts, Conn, Db, RENDITION_ORDER};
 use crate::store::lectures::{clamp_i64, RawRendition};
@@ -100,6 +100,39 @@ pub(in crate::store) async fn record_segments(
     Ok(())
 }
 
+/// Records what pictures each track has, replacing what the track had.
+pub(in crate::store) async fn record_thumbnails(
+    conn: &mut Conn,
+    lecture_id: &str,
+    reports: &[ThumbnailReport],
+) -> Result<(), StoreError> {
+    for t in reports {
+        sqlx::query(
+            "INSERT INTO thumbnails (lecture_id, track, poster, sprites, chapters) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (lecture_id, track) DO UPDATE SET \
+             poster = excluded.poster, sprites = excluded.sprites, chapters = excluded.chapters",
+        )
+        .bind(lecture_id)
+        .bind(&t.track)
+        .bind(t.poster)
+        .bind(i64::from(t.sprites))
+        .bind(i64::from(t.chapters))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A track's pictures as both backends select them.
+#[derive(sqlx::FromRow)]
+struct ThumbnailRow {
+    lecture_id: String,
+    track: String,
+    poster: bool,
+    sprites: i64,
+    chapters: i64,
+}
+
 /// A rendition with segments, as listed for a page of lectures.
 #[derive(sqlx::FromRow)]
 struct PlayableRow {
@@ -150,6 +183,48 @@ impl Db {
             .execute(&mut *conn)
             .await?;
         Ok(())
+    }
+
+    /// The pictures of each track of each of `lecture_ids`, by lecture and track.
+    pub(in crate::store) async fn thumbnails(
+        &self,
+        lecture_ids: &[&str],
+    ) -> Result<Vec<(String, ThumbnailReport)>, StoreError> {
+        if lecture_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT lecture_id, track, poster, sprites, chapters FROM thumbnails \
+             WHERE lecture_id IN (",
+        );
+        let mut ids = query.separated(", ");
+        for id in lecture_ids {
+            ids.push_bind(*id);
+        }
+        query.push(") ORDER BY lecture_id, track");
+        let rows: Vec<ThumbnailRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let report = ThumbnailReport {
+                    track: r.track,
+                    poster: r.poster,
+                    sprites: u32::try_from(r.sprites).unwrap_or(0),
+                    chapters: u32::try_from(r.chapters).unwrap_or(0),
+                };
+                (r.lecture_id, report)
+            })
+            .collect())
+    }
+
+    /// A live session stored pictures of a track.
+    pub(in crate::store) async fn upsert_thumbnails(
+        &self,
+        lecture_id: &str,
+        report: &ThumbnailReport,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        record_thumbnails(&mut conn, lecture_id, std::slice::from_ref(report)).await
     }
 
     /// A live session stored a segment.
