@@ -6,12 +6,17 @@
 //! again), so each attempt writes its own media version, `<job>-a<attempt>`, deleting the
 //! versions of the attempts before it first: a re-run leaves no second copy in storage, and
 //! completion (idempotent at the catalog) lists only what this attempt stored.
+//!
+//! A failure is the file's or the worker's. A file that is not media, is empty, an image, cut
+//! short or damaged fails the same way on every worker, so the failure is final (the catalog
+//! fails the job and its lecture at once); a storage outage, a missing plugin or a crash is
+//! worth another attempt.
 
 use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
-use crate::file::transcode_file;
-use crate::ladder::Ladder;
+use crate::file::{cut_short, fit_ladder, transcode_file, Transcoded};
+use crate::ladder::{Ladder, Streams};
 use crate::probe::{probe, MediaInfo};
 use async_trait::async_trait;
 use lectern_packager::{keys, Packager, ReportError, Reporter, Storage};
@@ -53,11 +58,31 @@ pub async fn run(
 }
 
 /// Why an attempt ended without completing.
+#[derive(Debug)]
 enum Ended {
-    /// The job failed; the message is for a person.
-    Failed(String),
+    /// The job failed; the message is for a person. `retry` is false when another attempt
+    /// would fail the same way (the file's fault).
+    Failed { error: String, retry: bool },
     /// The catalog gave the job to another worker: stop, report nothing.
     LeaseLost,
+}
+
+impl Ended {
+    /// A failure another attempt may mend (the worker's trouble, not the file's).
+    fn retry(error: impl Into<String>) -> Ended {
+        Ended::Failed {
+            error: error.into(),
+            retry: true,
+        }
+    }
+
+    /// A failure every attempt would repeat: the file's.
+    fn fatal(error: impl Into<String>) -> Ended {
+        Ended::Failed {
+            error: error.into(),
+            retry: false,
+        }
+    }
 }
 
 /// Runs one job to its completion or failure at the catalog.
@@ -66,7 +91,7 @@ async fn run_job(config: &Config, storage: &Arc<dyn Storage>, catalog: &CatalogC
     let work = async {
         match job.kind {
             JobKind::TranscodeUpload => upload(config, storage, job, progress.clone()).await,
-            other => Err(Ended::Failed(format!(
+            other => Err(Ended::retry(format!(
                 "This worker does not run {} jobs.",
                 other.as_str()
             ))),
@@ -78,9 +103,9 @@ async fn run_job(config: &Config, storage: &Arc<dyn Storage>, catalog: &CatalogC
     };
     let answer = match outcome {
         Ok(index) => catalog.complete_job(&job.id, &index).await,
-        Err(Ended::Failed(error)) => {
-            tracing::warn!(job = %job.id, %error, "job failed");
-            catalog.fail_job(&job.id, &error).await
+        Err(Ended::Failed { error, retry }) => {
+            tracing::warn!(job = %job.id, %error, retry, "job failed");
+            catalog.fail_job(&job.id, &error, retry).await
         }
         Err(Ended::LeaseLost) => {
             tracing::warn!(job = %job.id, "lost the job's lease to another worker; stopped");
@@ -122,7 +147,7 @@ async fn upload(
     index: Arc<Mutex<Index>>,
 ) -> Result<CompleteJob, Ended> {
     let payload: TranscodeUpload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| Ended::Failed(format!("The job's description is malformed: {e}")))?;
+        .map_err(|e| Ended::fatal(format!("The job's description is malformed: {e}")))?;
     let work_dir = tempfile::tempdir().map_err(|e| internal("a working directory", e))?;
     let source = work_dir.path().join("source");
     let source = match storage.local_path(&payload.source_key) {
@@ -133,8 +158,8 @@ async fn upload(
                 .await
                 .map_err(|e| internal("fetching the uploaded file", e))?;
             if !found {
-                return Err(Ended::Failed(
-                    "The uploaded file is no longer in storage: upload it again.".into(),
+                return Err(Ended::fatal(
+                    "The uploaded file is no longer in storage: upload it again.",
                 ));
             }
             source
@@ -142,7 +167,7 @@ async fn upload(
     };
     let info = probe_in_background(&source).await?;
     index.lock().expect("index lock").duration = info.duration.as_secs_f64();
-    tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = info.has_video, audio = info.has_audio, "probed the upload");
+    tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = ?info.video, audio = info.has_audio, "probed the upload");
 
     let version = format!("{}-a{}", job.id, job.attempt);
     for earlier in 1..job.attempt {
@@ -156,11 +181,15 @@ async fn upload(
             .await
             .map_err(|e| internal("clearing an earlier attempt", e))?;
     }
-    let ladder = Ladder {
-        rungs: config.ladder.clone(),
-        frame_rate: config.frame_rate,
-        segment_seconds: config.segment_seconds,
-    };
+    let ladder = fit_ladder(
+        &Ladder {
+            rungs: config.ladder.clone(),
+            frame_rate: config.frame_rate,
+            segment_seconds: config.segment_seconds,
+            streams: Streams::BOTH,
+        },
+        &info,
+    );
     let collector = Arc::new(Collector(index.clone()));
     let mut packager =
         Packager::with_version(&job.lecture_id, &version, storage.clone(), collector);
@@ -170,16 +199,26 @@ async fn upload(
             .await
             .map_err(|e| internal("starting the renditions", e))?;
     }
-    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager)
-        .await
-        .map_err(|e| Ended::Failed(readable(&e)))?;
+    let Transcoded { packaged, decoded } =
+        transcode_file(&source, &info, &ladder, TRACK, &mut packager)
+            .await
+            .map_err(|e| match e {
+                // The pipeline stopped before a segment: the file's data, as the probe passed.
+                WorkerError::Input { .. } => Ended::fatal(damaged(0.0, &info, &readable(&e))),
+                other => internal("encoding the file", other),
+            })?;
+    let done = index.lock().expect("index lock").done_seconds();
     if let Some(failure) = packaged.failure {
-        let done = index.lock().expect("index lock").done_seconds();
-        return Err(Ended::Failed(format!(
-            "The file is damaged or cut short: GStreamer stopped after {done:.0} s of {:.0} s ({}).",
-            info.duration.as_secs_f64(),
-            readable(&failure)
-        )));
+        return Err(match failure {
+            WorkerError::Pipeline { .. } => Ended::fatal(damaged(done, &info, &readable(&failure))),
+            other => internal("encoding the file", other),
+        });
+    }
+    if let Some(error) = cut_short(decoded, info.duration) {
+        return Err(Ended::fatal(error));
+    }
+    if decoded.as_secs_f64() > done + 2.0 {
+        tracing::warn!(job = %job.id, decoded = decoded.as_secs_f64(), encoded = done, "the file's video ends before its audio: the audio after it is left out");
     }
     packager
         .finish(None)
@@ -187,8 +226,8 @@ async fn upload(
         .map_err(|e| internal("closing the playlists", e))?;
     let mut index = index.lock().expect("index lock");
     if index.segments.is_empty() {
-        return Err(Ended::Failed(
-            "The file holds no video or audio GStreamer could decode.".into(),
+        return Err(Ended::fatal(
+            "The file holds no video or audio GStreamer could decode.",
         ));
     }
     Ok(CompleteJob {
@@ -203,12 +242,24 @@ async fn probe_in_background(source: &Path) -> Result<MediaInfo, Ended> {
     tokio::task::spawn_blocking(move || probe(&path))
         .await
         .map_err(|e| internal("probing the file", e))?
-        .map_err(|e| Ended::Failed(e.to_string()))
+        .map_err(|e| Ended::Failed {
+            error: e.to_string(),
+            retry: !e.is_final(),
+        })
 }
 
-/// A failure of ours, not of the file: said plainly, with the detail for the operator.
+/// A failure of ours, not of the file: said plainly, with the detail for the operator, and
+/// worth another attempt.
 fn internal(doing: &str, e: impl std::fmt::Display) -> Ended {
-    Ended::Failed(format!("The worker failed while {doing}: {e}"))
+    Ended::retry(format!("The worker failed while {doing}: {e}"))
+}
+
+/// The sentence for a file GStreamer stopped decoding after `done` seconds.
+fn damaged(done: f64, info: &MediaInfo, detail: &str) -> String {
+    format!(
+        "The file is damaged or cut short: GStreamer stopped after {done:.0} s of {:.0} s ({detail}).",
+        info.duration.as_secs_f64()
+    )
 }
 
 /// A transcode error as one line: the input's message without its temporary path.

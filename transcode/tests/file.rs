@@ -4,7 +4,7 @@
 use gst::prelude::*;
 use lectern_transcode::error::WorkerError;
 use lectern_transcode::file::transcode_to_directory;
-use lectern_transcode::ladder::{Ladder, Rung};
+use lectern_transcode::ladder::{Ladder, Rung, Streams};
 use std::path::Path;
 use std::process::Command;
 
@@ -16,6 +16,7 @@ fn ladder() -> Ladder {
         ],
         frame_rate: 30,
         segment_seconds: 1,
+        streams: Streams::BOTH,
     }
 }
 

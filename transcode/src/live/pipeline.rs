@@ -85,11 +85,15 @@ pub fn build(
     gst::Element::link_many(video_chain)?;
 
     let inputs = add_ladder(&pipeline, ladder, FrameTiming::Regular, fragments_tx)?;
-    convert.link(&inputs.video)?;
+    let (Some(video_input), Some(audio_input)) = (inputs.video, inputs.audio) else {
+        return Err(WorkerError::Gst(
+            "a live ladder takes both video and audio".into(),
+        ));
+    };
+    convert.link(&video_input)?;
 
     let video_sink = video_in.static_pad("sink").expect("queue has a sink pad");
-    let audio_sink = inputs
-        .audio
+    let audio_sink = audio_input
         .static_pad("sink")
         .expect("queue has a sink pad");
     demux.connect_pad_added(move |_, pad| {
