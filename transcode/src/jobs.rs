@@ -9,8 +9,9 @@
 //!
 //! A failure is the file's or the worker's. A file that is not media, is empty, an image, cut
 //! short or damaged fails the same way on every worker, so the failure is final (the catalog
-//! fails the job and its lecture at once); a storage outage, a missing plugin or a crash is
-//! worth another attempt.
+//! fails the job and its lecture at once); a storage outage, an element missing from the
+//! worker's pipeline, a failure of its own encoding elements or a crash is worth another
+//! attempt.
 
 use crate::catalog::CatalogClient;
 use crate::config::Config;
@@ -202,16 +203,13 @@ async fn upload(
     let Transcoded { packaged, decoded } =
         transcode_file(&source, &info, &ladder, TRACK, &mut packager)
             .await
-            .map_err(|e| match e {
-                // The pipeline stopped before a segment: the file's data, as the probe passed.
-                WorkerError::Input { .. } => Ended::fatal(damaged(0.0, &info, &readable(&e))),
-                other => internal("encoding the file", other),
-            })?;
+            .map_err(|e| internal("encoding the file", e))?;
     let done = index.lock().expect("index lock").done_seconds();
     if let Some(failure) = packaged.failure {
-        return Err(match failure {
-            WorkerError::Pipeline { .. } => Ended::fatal(damaged(done, &info, &readable(&failure))),
-            other => internal("encoding the file", other),
+        return Err(if reading_failed(&failure) {
+            Ended::fatal(damaged(done, &info, &readable(&failure)))
+        } else {
+            internal("encoding the file", failure)
         });
     }
     if let Some(error) = cut_short(decoded, info.duration) {
@@ -252,6 +250,19 @@ async fn probe_in_background(source: &Path) -> Result<MediaInfo, Ended> {
 /// worth another attempt.
 fn internal(doing: &str, e: impl std::fmt::Display) -> Ended {
     Ended::retry(format!("The worker failed while {doing}: {e}"))
+}
+
+/// True when a pipeline error is the file's: raised while reading or decoding it (the file
+/// source, or the demuxer or decoder inside `decodebin`), and not because our own elements
+/// refused what it gave them (`not-negotiated`, which the demuxer reports too).
+fn reading_failed(e: &WorkerError) -> bool {
+    match e {
+        WorkerError::Pipeline { element, debug, .. } => {
+            (element.contains("GstDecodeBin") || element.contains("GstFileSrc"))
+                && !debug.contains("not-negotiated")
+        }
+        _ => false,
+    }
 }
 
 /// The sentence for a file GStreamer stopped decoding after `done` seconds.
@@ -334,5 +345,41 @@ impl Reporter for Collector {
 
     async fn finish(&self, _: &str, _: &FinishLecture) -> Result<(), ReportError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline_error(element: &str, debug: &str) -> WorkerError {
+        WorkerError::Pipeline {
+            element: element.into(),
+            message: "Internal data stream error.".into(),
+            debug: debug.into(),
+        }
+    }
+
+    #[test]
+    fn only_errors_reading_the_file_are_the_files_fault() {
+        let demuxer = "/GstPipeline:file-transcode/GstDecodeBin:decodebin0/GstQTDemux:qtdemux0";
+        assert!(reading_failed(&pipeline_error(
+            demuxer,
+            "streaming stopped, reason error (-5)"
+        )));
+        assert!(reading_failed(&pipeline_error(
+            "/GstPipeline:file-transcode/GstFileSrc:filesrc0",
+            "read error"
+        )));
+        // Our elements refusing what the file gave is ours, even when the demuxer says it.
+        assert!(!reading_failed(&pipeline_error(
+            demuxer,
+            "streaming stopped, reason not-negotiated (-4)"
+        )));
+        assert!(!reading_failed(&pipeline_error(
+            "/GstPipeline:file-transcode/GstX264Enc:x264enc0",
+            "could not encode"
+        )));
+        assert!(!reading_failed(&WorkerError::Gst("state change".into())));
     }
 }
