@@ -272,6 +272,27 @@ async fn a_worker_killed_mid_job_loses_the_attempt_and_another_worker_completes_
     }
     store.close().await;
     expected_files.insert(format!("{TRACK}/master.m3u8"));
+    // The track's pictures, as far as the catalog serves them: the poster, the thumbnails'
+    // WebVTT and every sheet it names, the chapters.
+    for (field, file) in [
+        ("poster", "poster.jpg"),
+        ("thumbnails", "thumbnails.vtt"),
+        ("chapters", "chapters.vtt"),
+    ] {
+        let Some(url) = playback[field].as_str() else {
+            continue;
+        };
+        let (status, body) = instructor.get(url).await?;
+        assert_eq!(status, reqwest::StatusCode::OK, "{field}: {body}");
+        expected_files.insert(format!("{TRACK}/{file}"));
+        if field == "thumbnails" {
+            for sheet in body.lines().filter_map(|line| line.split('?').next()) {
+                if sheet.starts_with("sprite-") {
+                    expected_files.insert(format!("{TRACK}/{sheet}"));
+                }
+            }
+        }
+    }
     assert_eq!(
         stored, expected_files,
         "storage holds what the index lists, no more"

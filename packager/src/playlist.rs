@@ -32,7 +32,9 @@ impl From<&SegmentReport> for SegmentEntry {
 }
 
 /// The master playlist of one track: a variant per rendition, highest bandwidth first.
-/// `uri` names each rendition's media playlist.
+/// `uri` names each rendition's media playlist. A rendition without a picture (width or
+/// height 0: sound alone) has no `RESOLUTION` and no `FRAME-RATE`, so players take it for
+/// the audio-only variant its `CODECS` says it is.
 pub fn master(renditions: &[RenditionReport], uri: impl Fn(&RenditionReport) -> String) -> Vec<u8> {
     let mut sorted: Vec<&RenditionReport> = renditions.iter().collect();
     sorted.sort_by_key(|r| std::cmp::Reverse(r.bandwidth));
@@ -45,11 +47,12 @@ pub fn master(renditions: &[RenditionReport], uri: impl Fn(&RenditionReport) -> 
                 uri: uri(r),
                 bandwidth: r.bandwidth.max(1),
                 codecs: Some(r.codecs.clone()),
-                resolution: Some(Resolution {
+                resolution: (r.width > 0 && r.height > 0).then(|| Resolution {
                     width: r.width.into(),
                     height: r.height.into(),
                 }),
-                frame_rate: Some(r.frame_rate),
+                frame_rate: (r.width > 0 && r.height > 0 && r.frame_rate > 0.0)
+                    .then_some(r.frame_rate),
                 ..Default::default()
             })
             .collect(),
@@ -185,6 +188,32 @@ mod tests {
         let text = media(&segments, true, |s| format!("{}.ts", s.sequence));
         assert_eq!(parse_media(&text).unwrap(), segments);
         assert_eq!(parse_media(b"not a playlist"), None);
+    }
+
+    #[test]
+    fn a_rendition_of_sound_alone_has_no_resolution_or_frame_rate() {
+        let audio = RenditionReport {
+            track: "main".into(),
+            rung: "audio".into(),
+            width: 0,
+            height: 0,
+            bandwidth: 131_000,
+            codecs: "mp4a.40.2".into(),
+            frame_rate: 0.0,
+        };
+        let text =
+            String::from_utf8(master(&[audio], |r| format!("{}/index.m3u8", r.rung))).unwrap();
+        assert!(
+            text.contains(
+                "#EXT-X-STREAM-INF:BANDWIDTH=131000,CODECS=\"mp4a.40.2\"\naudio/index.m3u8"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("RESOLUTION"), "{text}");
+        assert!(!text.contains("FRAME-RATE"), "{text}");
+        let parsed = m3u8_rs::parse_master_playlist_res(text.as_bytes()).unwrap();
+        assert_eq!(parsed.variants.len(), 1);
+        assert_eq!(parsed.variants[0].resolution, None);
     }
 
     #[test]

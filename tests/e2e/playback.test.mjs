@@ -10,7 +10,7 @@
 //   LECTERN_E2E_KEEP=1    keep the stack's state dir after the run
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -36,6 +36,9 @@ const STARTUP_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 15_000;
 
 const STUDENT = 'student@demo.lectern.test';
+const INSTRUCTOR = 'instructor@demo.lectern.test';
+/** The length of the podcast-style MP3 the instructor uploads. */
+const PODCAST_SECONDS = 8;
 const OUTSIDER = 'outsider@demo.lectern.test';
 const PASSWORD = 'lectern-demo';
 
@@ -388,6 +391,74 @@ describe('playback in the browser', () => {
     });
     await page.waitForFunction(() => window.__lecternEnded === true && window.lecternPlayer.video.ended, null, { timeout: 45_000 });
     assertHealthyPlayback(await playerErrors(page), 'while playing on demand');
+  });
+
+  test('an MP3 the instructor uploads becomes an audio-only lecture the student plays to the end', { timeout: 180_000 }, async () => {
+    // A podcast-style lecture: sound alone, MP3.
+    const mp3 = path.join(stack.stateDir, 'podcast-lecture.mp3');
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', String(PODCAST_SECONDS), '-c:a', 'libmp3lame', mp3]);
+    assert.equal(made.status, 0, `ffmpeg: ${made.stderr}`);
+    const bytes = Array.from(fs.readFileSync(mp3));
+
+    const context = await newContext();
+    const staff = await context.newPage();
+    await login(staff, stack.baseUrl, INSTRUCTOR);
+    const courses = await apiFromPage(staff, '/api/v1/courses');
+    const course = courses.body?.[0]?.id;
+    assert.ok(course, 'the instructor has a course');
+    const uploaded = await staff.evaluate(
+      async ({ course, bytes }) => {
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(bytes)], { type: 'audio/mpeg' }), 'podcast-lecture.mp3');
+        form.append('title', 'Podcast lecture');
+        const res = await fetch(`/api/v1/courses/${course}/uploads`, { method: 'POST', body: form, credentials: 'same-origin' });
+        return { status: res.status, body: await res.json() };
+      },
+      { course, bytes },
+    );
+    assert.equal(uploaded.status, 201, JSON.stringify(uploaded.body));
+    const id = uploaded.body.lecture_id;
+    await pollUntil(
+      'the upload to be ready',
+      async () => {
+        const r = await apiFromPage(staff, `/api/v1/lectures/${id}`);
+        assert.notEqual(r.body?.state, 'failed', `the upload failed: ${r.body?.error}`);
+        return r.body?.state === 'ready';
+      },
+      { timeout: 90_000 },
+    );
+    const published = await staff.evaluate(async (u) => (await fetch(u, { method: 'POST', credentials: 'same-origin' })).status, `/api/v1/lectures/${id}/publish`);
+    assert.equal(published, 200, 'the instructor publishes it');
+    await context.close();
+
+    const page = await studentContext.newPage();
+    await page.goto(`${stack.baseUrl}/lectures/${id}`);
+    await page.waitForFunction(
+      () => {
+        const p = window.lecternPlayer;
+        return p?.hls?.levels?.length > 0 && Number.isFinite(p.video?.duration) && p.video.duration > 0;
+      },
+      null,
+      { timeout: 60_000 },
+    );
+    // hls.js takes the master's one variant for what it is: sound, no picture.
+    const levels = await page.evaluate(() => window.lecternPlayer.hls.levels.map((l) => ({ video: l.videoCodec ?? null, audio: l.audioCodec ?? null, height: l.height })));
+    assert.deepEqual(levels, [{ video: null, audio: 'mp4a.40.2', height: 0 }]);
+    const duration = await page.evaluate(() => window.lecternPlayer.video.duration);
+    assert.ok(Math.abs(duration - PODCAST_SECONDS) <= 0.5, `duration ${duration} s is ${PODCAST_SECONDS} s`);
+    await page.evaluate(() => {
+      const v = window.lecternPlayer.video;
+      window.__lecternEnded = false;
+      v.addEventListener('ended', () => (window.__lecternEnded = true), { once: true });
+      v.currentTime = Math.max(0, v.duration - 3);
+      return v.play();
+    });
+    await page.waitForFunction(() => window.__lecternEnded === true, null, { timeout: 30_000 });
+    const state = await page.evaluate(() => ({ error: window.lecternPlayer.video.error?.code ?? null, time: window.lecternPlayer.video.currentTime }));
+    assert.equal(state.error, null, 'the <video> has no media error');
+    assert.ok(state.time >= PODCAST_SECONDS - 0.5, `played to ${state.time} s`);
+    assertHealthyPlayback(await playerErrors(page), 'while playing sound alone');
+    await page.close();
   });
 
   test('the outsider sees no course, is told the lecture is not available and gets 404 for its playback', { timeout: 60_000 }, async () => {

@@ -63,11 +63,13 @@ impl CatalogClient {
         Ok(self.api.post(&path, index, REPORT_ATTEMPTS).await?)
     }
 
-    /// Fails this attempt of the job with `error`, written for a person.
-    pub async fn fail_job(&self, job: &str, error: &str) -> Result<(), WorkerError> {
+    /// Fails this attempt of the job with `error`, written for a person; `retry` false when
+    /// another attempt would fail the same way (the input's fault), so the job fails at once.
+    pub async fn fail_job(&self, job: &str, error: &str, retry: bool) -> Result<(), WorkerError> {
         let path = format!("/api/v1/worker/jobs/{job}/fail");
         let body = FailJob {
             error: error.to_owned(),
+            retry,
         };
         Ok(self.api.post(&path, &body, REPORT_ATTEMPTS).await?)
     }

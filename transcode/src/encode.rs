@@ -6,6 +6,9 @@
 //! AAC audio ─▶ aacparse ! tee ──── queue ─▶ every hlssink2's audio pad
 //! ```
 //!
+//! A ladder whose [`Streams`] lack video has one `hlssink2`, [`AUDIO_RUNG`], fed by the audio
+//! `tee` alone; one that lacks audio leaves every sink's audio pad unrequested.
+//!
 //! One `videorate` before the `tee` so every rung sees the same frames ([`FrameTiming`]), and every encoder set
 //! to a keyframe at each segment boundary with scene-cut keyframes off: so all rungs cut at
 //! the same instants. Each `hlssink2` writes its segments into [`SegmentStream`]s, so they
@@ -13,19 +16,21 @@
 
 use crate::error::WorkerError;
 use crate::gst_util::{make, unbounded_queue};
-use crate::ladder::{keyframe_interval, Ladder, Rung};
+use crate::ladder::{keyframe_interval, Ladder, Rung, Streams, AUDIO_RUNG};
 use crate::segment_stream::{FragmentBytes, SegmentStream};
 use gst::prelude::*;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Where the ladder takes its input: raw video, and AAC audio.
+/// Where the ladder takes its input: raw video, and AAC audio, each present when the
+/// ladder's [`Streams`] have it.
 pub struct LadderInputs {
     /// Accepts raw video of any size and frame rate.
-    pub video: gst::Element,
+    pub video: Option<gst::Element>,
     /// Accepts AAC (ADTS or raw with codec data).
-    pub audio: gst::Element,
-    /// The video every rung sees (the tee after `videorate`), for more branches: thumbnails.
-    pub decoded: gst::Element,
+    pub audio: Option<gst::Element>,
+    /// The video every rung sees (the tee after `videorate`), for more branches: thumbnails;
+    /// absent with the video.
+    pub decoded: Option<gst::Element>,
 }
 
 /// The name `hlssink2` gives a rung's segments (`<rung>-<index>.ts`).
@@ -73,6 +78,30 @@ pub fn add_ladder(
     timing: FrameTiming,
     fragments: UnboundedSender<FragmentBytes>,
 ) -> Result<LadderInputs, WorkerError> {
+    let Streams { video, audio } = ladder.streams;
+    let audio_input = if audio {
+        let audio_in = unbounded_queue()?;
+        let audio_parse = make("aacparse", None)?;
+        let audio_tee = make("tee", None)?;
+        pipeline.add_many([&audio_in, &audio_parse, &audio_tee])?;
+        gst::Element::link_many([&audio_in, &audio_parse, &audio_tee])?;
+        Some((audio_in, audio_tee))
+    } else {
+        None
+    };
+    let audio_tee = audio_input.as_ref().map(|(_, tee)| tee);
+    if !video {
+        let sink = add_sink(pipeline, ladder, AUDIO_RUNG, fragments)?;
+        if let Some(tee) = audio_tee {
+            link_audio(pipeline, tee, &sink)?;
+        }
+        return Ok(LadderInputs {
+            video: None,
+            audio: audio_input.map(|(input, _)| input),
+            decoded: None,
+        });
+    }
+
     let video_in = unbounded_queue()?;
     let rate = make("videorate", None)?;
     let rate_caps = make("capsfilter", None)?;
@@ -93,26 +122,20 @@ pub fn add_ladder(
     pipeline.add_many(video_chain)?;
     gst::Element::link_many(video_chain)?;
 
-    let audio_in = unbounded_queue()?;
-    let audio_parse = make("aacparse", None)?;
-    let audio_tee = make("tee", None)?;
-    pipeline.add_many([&audio_in, &audio_parse, &audio_tee])?;
-    gst::Element::link_many([&audio_in, &audio_parse, &audio_tee])?;
-
     for rung in &ladder.rungs {
         add_rung(
             pipeline,
             ladder,
             rung,
             &video_tee,
-            &audio_tee,
+            audio_tee,
             fragments.clone(),
         )?;
     }
     Ok(LadderInputs {
-        video: video_in,
-        audio: audio_in,
-        decoded: video_tee,
+        video: Some(video_in),
+        audio: audio_input.map(|(input, _)| input),
+        decoded: Some(video_tee),
     })
 }
 
@@ -121,7 +144,7 @@ fn add_rung(
     ladder: &Ladder,
     rung: &Rung,
     video_tee: &gst::Element,
-    audio_tee: &gst::Element,
+    audio_tee: Option<&gst::Element>,
     fragments: UnboundedSender<FragmentBytes>,
 ) -> Result<(), WorkerError> {
     let queue = unbounded_queue()?;
@@ -161,13 +184,32 @@ fn add_rung(
             .build(),
     );
     let parse = make("h264parse", None)?;
+    let sink = add_sink(pipeline, ladder, &rung.name, fragments)?;
 
-    let sink = make("hlssink2", Some(&sink_name(&rung.name)))?;
+    let chain = [&queue, &scale, &size, &encode, &profile, &parse];
+    pipeline.add_many(chain)?;
+    gst::Element::link_many(chain)?;
+    video_tee.link(&queue)?;
+    parse.link_pads(None, &sink, Some("video"))?;
+    if let Some(tee) = audio_tee {
+        link_audio(pipeline, tee, &sink)?;
+    }
+    Ok(())
+}
+
+/// Adds the `hlssink2` of the rendition `rung`, its segments written into [`SegmentStream`]s.
+fn add_sink(
+    pipeline: &gst::Pipeline,
+    ladder: &Ladder,
+    rung: &str,
+    fragments: UnboundedSender<FragmentBytes>,
+) -> Result<gst::Element, WorkerError> {
+    let sink = make("hlssink2", Some(&sink_name(rung)))?;
     sink.set_property("target-duration", ladder.segment_seconds);
     sink.set_property("max-files", 0u32);
     sink.set_property("playlist-length", 0u32);
     sink.set_property("send-keyframe-requests", false);
-    sink.set_property("location", location_pattern(&rung.name));
+    sink.set_property("location", location_pattern(rung));
     sink.connect("get-fragment-stream", false, move |args| {
         let location = args
             .get(1)
@@ -187,18 +229,20 @@ fn add_rung(
                 .to_value(),
         )
     });
-
-    let chain = [&queue, &scale, &size, &encode, &profile, &parse];
-    pipeline.add_many(chain)?;
     pipeline.add(&sink)?;
-    gst::Element::link_many(chain)?;
-    video_tee.link(&queue)?;
-    parse.link_pads(None, &sink, Some("video"))?;
+    Ok(sink)
+}
 
-    let audio_queue = unbounded_queue()?;
-    pipeline.add(&audio_queue)?;
-    audio_tee.link(&audio_queue)?;
-    audio_queue.link_pads(None, &sink, Some("audio"))?;
+/// Feeds `sink`'s audio pad from the audio `tee`.
+fn link_audio(
+    pipeline: &gst::Pipeline,
+    audio_tee: &gst::Element,
+    sink: &gst::Element,
+) -> Result<(), WorkerError> {
+    let queue = unbounded_queue()?;
+    pipeline.add(&queue)?;
+    audio_tee.link(&queue)?;
+    queue.link_pads(None, sink, Some("audio"))?;
     Ok(())
 }
 

@@ -9,12 +9,18 @@
 //! catalog when the job ends (their worker may be dead), and by this worker as soon as the
 //! catalog confirms its attempt failed or was lost to another worker (it may have stored
 //! more after the catalog's sweep).
+//!
+//! A failure is the file's or the worker's. A file that is not media, is empty, an image, cut
+//! short or damaged fails the same way on every worker, so the failure is final (the catalog
+//! fails the job and its lecture at once); a storage outage, an element missing from the
+//! worker's pipeline, a failure of its own encoding elements or a crash is worth another
+//! attempt.
 
 use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
-use crate::file::transcode_file;
-use crate::ladder::Ladder;
+use crate::file::{cut_short, fit_ladder, transcode_file, Transcoded};
+use crate::ladder::{Ladder, Streams};
 use crate::metrics::{JobOutcome, WorkerMetrics};
 use crate::probe::{probe, MediaInfo};
 use async_trait::async_trait;
@@ -62,11 +68,31 @@ pub async fn run(runner: JobRunner, mut stop: watch::Receiver<bool>) {
 }
 
 /// Why an attempt ended without completing.
+#[derive(Debug)]
 enum Ended {
-    /// The job failed; the message is for a person.
-    Failed(String),
+    /// The job failed; the message is for a person. `retry` is false when another attempt
+    /// would fail the same way (the file's fault).
+    Failed { error: String, retry: bool },
     /// The catalog gave the job to another worker: stop, report nothing.
     LeaseLost,
+}
+
+impl Ended {
+    /// A failure another attempt may mend (the worker's trouble, not the file's).
+    fn retry(error: impl Into<String>) -> Ended {
+        Ended::Failed {
+            error: error.into(),
+            retry: true,
+        }
+    }
+
+    /// A failure every attempt would repeat: the file's.
+    fn fatal(error: impl Into<String>) -> Ended {
+        Ended::Failed {
+            error: error.into(),
+            retry: false,
+        }
+    }
 }
 
 impl JobRunner {
@@ -79,7 +105,7 @@ impl JobRunner {
                 JobKind::TranscodeUpload => {
                     upload(&self.config, &self.storage, job, &version, progress.clone()).await
                 }
-                other => Err(Ended::Failed(format!(
+                other => Err(Ended::retry(format!(
                     "This worker does not run {} jobs.",
                     other.as_str()
                 ))),
@@ -97,10 +123,10 @@ impl JobRunner {
                 .complete_job(&job.id, &index)
                 .await
                 .map(|()| JobOutcome::Done),
-            Err(Ended::Failed(error)) => {
-                tracing::warn!(job = %job.id, %error, "job failed");
+            Err(Ended::Failed { error, retry }) => {
+                tracing::warn!(job = %job.id, %error, retry, "job failed");
                 self.catalog
-                    .fail_job(&job.id, &error)
+                    .fail_job(&job.id, &error, retry)
                     .await
                     .map(|()| JobOutcome::Failed)
             }
@@ -176,7 +202,7 @@ async fn upload(
     index: Arc<Mutex<Index>>,
 ) -> Result<CompleteJob, Ended> {
     let payload: TranscodeUpload = serde_json::from_value(job.payload.clone())
-        .map_err(|e| Ended::Failed(format!("The job's description is malformed: {e}")))?;
+        .map_err(|e| Ended::fatal(format!("The job's description is malformed: {e}")))?;
     let work_dir = tempfile::tempdir().map_err(|e| internal("a working directory", e))?;
     let source = work_dir.path().join("source");
     let source = match storage.local_path(&payload.source_key) {
@@ -187,8 +213,8 @@ async fn upload(
                 .await
                 .map_err(|e| internal("fetching the uploaded file", e))?;
             if !found {
-                return Err(Ended::Failed(
-                    "The uploaded file is no longer in storage: upload it again.".into(),
+                return Err(Ended::fatal(
+                    "The uploaded file is no longer in storage: upload it again.",
                 ));
             }
             source
@@ -196,13 +222,17 @@ async fn upload(
     };
     let info = probe_in_background(&source).await?;
     index.lock().expect("index lock").duration = info.duration.as_secs_f64();
-    tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = info.has_video, audio = info.has_audio, "probed the upload");
+    tracing::info!(job = %job.id, duration = info.duration.as_secs_f64(), video = ?info.video, audio = info.has_audio, "probed the upload");
 
-    let ladder = Ladder {
-        rungs: config.ladder.clone(),
-        frame_rate: config.frame_rate,
-        segment_seconds: config.segment_seconds,
-    };
+    let ladder = fit_ladder(
+        &Ladder {
+            rungs: config.ladder.clone(),
+            frame_rate: config.frame_rate,
+            segment_seconds: config.segment_seconds,
+            streams: Streams::BOTH,
+        },
+        &info,
+    );
     let collector = Arc::new(Collector(index.clone()));
     let mut packager = Packager::with_version(&job.lecture_id, version, storage.clone(), collector);
     for rendition in ladder.renditions(TRACK) {
@@ -212,16 +242,31 @@ async fn upload(
             .map_err(|e| internal("starting the renditions", e))?;
     }
     index.lock().expect("index lock").encoding_since = Some(Instant::now());
-    let packaged = transcode_file(&source, &ladder, TRACK, &mut packager, &config.thumbnails).await;
+    let transcoded = transcode_file(
+        &source,
+        &info,
+        &ladder,
+        TRACK,
+        &mut packager,
+        &config.thumbnails,
+    )
+    .await;
     index.lock().expect("index lock").encoding_ended();
-    let packaged = packaged.map_err(|e| Ended::Failed(readable(&e)))?;
+    let Transcoded { packaged, decoded } =
+        transcoded.map_err(|e| internal("encoding the file", e))?;
+    let done = index.lock().expect("index lock").done_seconds();
     if let Some(failure) = packaged.failure {
-        let done = index.lock().expect("index lock").done_seconds();
-        return Err(Ended::Failed(format!(
-            "The file is damaged or cut short: GStreamer stopped after {done:.0} s of {:.0} s ({}).",
-            info.duration.as_secs_f64(),
-            readable(&failure)
-        )));
+        return Err(if reading_failed(&failure) {
+            Ended::fatal(damaged(done, &info, &readable(&failure)))
+        } else {
+            internal("encoding the file", failure)
+        });
+    }
+    if let Some(error) = cut_short(decoded, info.duration) {
+        return Err(Ended::fatal(error));
+    }
+    if decoded.as_secs_f64() > done + 2.0 {
+        tracing::warn!(job = %job.id, decoded = decoded.as_secs_f64(), encoded = done, "the file's video ends before its audio: the audio after it is left out");
     }
     packager
         .finish(None)
@@ -229,8 +274,8 @@ async fn upload(
         .map_err(|e| internal("closing the playlists", e))?;
     let mut index = index.lock().expect("index lock");
     if index.segments.is_empty() {
-        return Err(Ended::Failed(
-            "The file holds no video or audio GStreamer could decode.".into(),
+        return Err(Ended::fatal(
+            "The file holds no video or audio GStreamer could decode.",
         ));
     }
     Ok(CompleteJob {
@@ -246,12 +291,37 @@ async fn probe_in_background(source: &Path) -> Result<MediaInfo, Ended> {
     tokio::task::spawn_blocking(move || probe(&path))
         .await
         .map_err(|e| internal("probing the file", e))?
-        .map_err(|e| Ended::Failed(e.to_string()))
+        .map_err(|e| Ended::Failed {
+            error: e.to_string(),
+            retry: !e.is_final(),
+        })
 }
 
-/// A failure of ours, not of the file: said plainly, with the detail for the operator.
+/// A failure of ours, not of the file: said plainly, with the detail for the operator, and
+/// worth another attempt.
 fn internal(doing: &str, e: impl std::fmt::Display) -> Ended {
-    Ended::Failed(format!("The worker failed while {doing}: {e}"))
+    Ended::retry(format!("The worker failed while {doing}: {e}"))
+}
+
+/// True when a pipeline error is the file's: raised while reading or decoding it (the file
+/// source, or the demuxer or decoder inside `decodebin`), and not because our own elements
+/// refused what it gave them (`not-negotiated`, which the demuxer reports too).
+fn reading_failed(e: &WorkerError) -> bool {
+    match e {
+        WorkerError::Pipeline { element, debug, .. } => {
+            (element.contains("GstDecodeBin") || element.contains("GstFileSrc"))
+                && !debug.contains("not-negotiated")
+        }
+        _ => false,
+    }
+}
+
+/// The sentence for a file GStreamer stopped decoding after `done` seconds.
+fn damaged(done: f64, info: &MediaInfo, detail: &str) -> String {
+    format!(
+        "The file is damaged or cut short: GStreamer stopped after {done:.0} s of {:.0} s ({detail}).",
+        info.duration.as_secs_f64()
+    )
 }
 
 /// A transcode error as one line: the input's message without its temporary path.
@@ -353,5 +423,40 @@ impl Reporter for Collector {
         index.thumbnails.retain(|t| t.track != report.track);
         index.thumbnails.push(report.clone());
         Ok(())
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipeline_error(element: &str, debug: &str) -> WorkerError {
+        WorkerError::Pipeline {
+            element: element.into(),
+            message: "Internal data stream error.".into(),
+            debug: debug.into(),
+        }
+    }
+
+    #[test]
+    fn only_errors_reading_the_file_are_the_files_fault() {
+        let demuxer = "/GstPipeline:file-transcode/GstDecodeBin:decodebin0/GstQTDemux:qtdemux0";
+        assert!(reading_failed(&pipeline_error(
+            demuxer,
+            "streaming stopped, reason error (-5)"
+        )));
+        assert!(reading_failed(&pipeline_error(
+            "/GstPipeline:file-transcode/GstFileSrc:filesrc0",
+            "read error"
+        )));
+        // Our elements refusing what the file gave is ours, even when the demuxer says it.
+        assert!(!reading_failed(&pipeline_error(
+            demuxer,
+            "streaming stopped, reason not-negotiated (-4)"
+        )));
+        assert!(!reading_failed(&pipeline_error(
+            "/GstPipeline:file-transcode/GstX264Enc:x264enc0",
+            "could not encode"
+        )));
+        assert!(!reading_failed(&WorkerError::Gst("state change".into())));
     }
 }

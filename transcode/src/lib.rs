@@ -31,8 +31,8 @@ pub mod metrics;
 pub mod packaging;
 pub mod probe;
 pub mod segment_stream;
-pub mod timed_storage;
 pub mod thumbnails;
+pub mod timed_storage;
 mod worker;
 
 pub use config::Config;

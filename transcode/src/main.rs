@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use lectern_transcode::ladder::{Ladder, Rung};
+use lectern_transcode::ladder::{Ladder, Rung, Streams};
 use std::path::PathBuf;
 
 /// Lectern's transcode worker.
@@ -93,6 +93,7 @@ async fn main() -> anyhow::Result<()> {
                 rungs,
                 frame_rate,
                 segment_seconds,
+                streams: Streams::BOTH,
             };
             gst::init().context("GStreamer did not initialise")?;
             let segments =

@@ -4,7 +4,7 @@
 use gst::prelude::*;
 use lectern_transcode::error::WorkerError;
 use lectern_transcode::file::transcode_to_directory;
-use lectern_transcode::ladder::{Ladder, Rung};
+use lectern_transcode::ladder::{Ladder, Rung, Streams};
 use std::path::Path;
 use std::process::Command;
 
@@ -16,6 +16,7 @@ fn ladder() -> Ladder {
         ],
         frame_rate: 30,
         segment_seconds: 1,
+        streams: Streams::BOTH,
     }
 }
 
@@ -31,6 +32,23 @@ fn make_mp4(path: &Path, seconds: u32) {
         path.display()
     ))
     .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let message = bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(60),
+        &[gst::MessageType::Eos, gst::MessageType::Error],
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(
+        matches!(message.map(|m| m.type_()), Some(gst::MessageType::Eos)),
+        "could not make the test file"
+    );
+}
+
+/// Runs a `gst-launch`-style pipeline description to its end (a test file's maker).
+fn make_with(description: &str) {
+    gst::init().unwrap();
+    let pipeline = gst::parse::launch(description).unwrap();
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
     let message = bus.timed_pop_filtered(
@@ -113,4 +131,78 @@ async fn an_existing_output_is_never_overwritten() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
+}
+
+#[tokio::test]
+async fn sound_alone_becomes_one_audio_only_rendition() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("podcast.m4a");
+    let samples = 4 * 44_100 / 1024;
+    make_with(&format!(
+        "audiotestsrc num-buffers={samples} samplesperbuffer=1024 ! audio/x-raw,rate=44100,channels=1 \
+         ! avenc_aac ! aacparse ! mp4mux ! filesink location={}",
+        input.display()
+    ));
+    let out = dir.path().join("out");
+    let segments = transcode_to_directory(&input, &out, "lec", &ladder())
+        .await
+        .unwrap();
+    // 4 s in 1 s segments of one rendition (AAC frames do not fall on whole seconds: the
+    // last few milliseconds may make a segment of their own).
+    assert!((4..=5).contains(&segments), "{segments} segments");
+    let main = out.join("lectures/lec/v1/main");
+    let master = std::fs::read_to_string(main.join("master.m3u8")).unwrap();
+    assert!(
+        master.contains("CODECS=\"mp4a.40.2\"\naudio/index.m3u8"),
+        "{master}"
+    );
+    assert!(!master.contains("RESOLUTION"), "{master}");
+    assert!(!main.join("360p").exists(), "no video rung");
+    let duration = ffprobe_duration(&main.join("audio/index.m3u8"));
+    assert!((duration - 4.0).abs() < 0.2, "lasts {duration} s");
+}
+
+#[tokio::test]
+async fn a_picture_without_sound_becomes_video_only_rungs_fitted_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("screen.mkv");
+    // 4:3, smaller than the top rung's box: that rung is the picture's own size (no
+    // upscaling), the lower one 4:3 too; the file's 25 fps kept.
+    make_with(&format!(
+        "videotestsrc num-buffers=75 ! video/x-raw,width=480,height=360,framerate=25/1 \
+         ! x264enc speed-preset=ultrafast ! h264parse ! matroskamux ! filesink location={}",
+        input.display()
+    ));
+    let out = dir.path().join("out");
+    let segments = transcode_to_directory(&input, &out, "lec", &ladder())
+        .await
+        .unwrap();
+    assert_eq!(segments, 6, "3 s in 1 s segments, two rungs");
+    let main = out.join("lectures/lec/v1/main");
+    let master = std::fs::read_to_string(main.join("master.m3u8")).unwrap();
+    for variant in [
+        "CODECS=\"avc1.64001e\",RESOLUTION=480x360,FRAME-RATE=25\n360p/index.m3u8",
+        "CODECS=\"avc1.64001e\",RESOLUTION=240x180,FRAME-RATE=25\n180p/index.m3u8",
+    ] {
+        assert!(master.contains(variant), "{variant} in {master}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_cut_short_after_its_header_fails_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.mp4");
+    // The index first (as for the web), so the half file still opens.
+    make_with(&format!(
+        "videotestsrc num-buffers=240 ! video/x-raw,width=320,height=240,framerate=30/1 \
+         ! x264enc speed-preset=ultrafast ! h264parse ! mp4mux faststart=true ! filesink location={}",
+        whole.display()
+    ));
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.path().join("cut.mp4");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let err = transcode_to_directory(&cut, &dir.path().join("out"), "lec", &ladder())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("cut short"), "{err}");
 }

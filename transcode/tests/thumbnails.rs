@@ -6,7 +6,7 @@
 use lectern_packager::thumbnails::parse_tile_uri;
 use lectern_packager::vtt::{self, Cue};
 use lectern_transcode::file::transcode_to_directory;
-use lectern_transcode::ladder::{Ladder, Rung};
+use lectern_transcode::ladder::{Ladder, Rung, Streams};
 use lectern_transcode::thumbnails::INTERVAL_SECONDS;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +16,7 @@ fn ladder() -> Ladder {
         rungs: vec!["180p=320x180@300".parse::<Rung>().unwrap()],
         frame_rate: 15,
         segment_seconds: 2,
+        streams: Streams::BOTH,
     }
 }
 

@@ -165,6 +165,16 @@ pub struct FailJob {
     /// What went wrong, for a person (staff see it; the lecture shows it if this was the
     /// last attempt of its processing job).
     pub error: String,
+    /// Whether another attempt may succeed (the default, as workers that do not send it
+    /// meant). `false` says the input itself is at fault (a file that is not media, is
+    /// empty, an image, cut short or damaged) and every attempt would fail the same way:
+    /// the job fails at once, whatever attempts are left, and its lecture with it.
+    #[serde(default = "retry_by_default")]
+    pub retry: bool,
+}
+
+fn retry_by_default() -> bool {
+    true
 }
 
 /// An item of `GET /api/v1/lectures/{id}/jobs`: what staff see of a lecture's job.
@@ -202,6 +212,15 @@ mod tests {
                 serde_json::Value::from(kind.as_str())
             );
         }
+    }
+
+    #[test]
+    fn a_failure_without_retry_is_retried_as_before() {
+        let old: FailJob = serde_json::from_str(r#"{"error": "disk full"}"#).unwrap();
+        assert!(old.retry);
+        let fatal: FailJob =
+            serde_json::from_str(r#"{"error": "not media", "retry": false}"#).unwrap();
+        assert!(!fatal.retry);
     }
 
     #[test]

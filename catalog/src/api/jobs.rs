@@ -182,12 +182,13 @@ fn check_index(index: &CompleteJob) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Ends this attempt: the job goes back to the queue, or fails after its last attempt
-/// (failing a `processing` lecture that waited for it, with this error).
+/// Ends this attempt: the job goes back to the queue, or fails after its last attempt or
+/// when the worker says no attempt can succeed (`retry: false`: the input's fault), failing a
+/// `processing` lecture that waited for it, with this error.
 #[tracing::instrument(skip_all, fields(worker = %worker.id, job = %id))]
 #[utoipa::path(post, path = "/api/v1/worker/jobs/{id}/fail", tag = "jobs", security(("worker_token" = [])),
     params(("id" = String, Path, description = "job id")), request_body = FailJob,
-    responses((status = 204, description = "queued again, or failed for good after the last attempt"),
+    responses((status = 204, description = "queued again, or failed for good after the last attempt or with retry false"),
         (status = 400, body = ErrorBody, description = "an empty error"),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody, description = "no such job"),
         (status = 409, body = ErrorBody, description = "another worker holds the job (this worker's lease was lost), or it is no longer running")))]
@@ -200,10 +201,20 @@ async fn fail(
     let error = for_a_person(&req.error)?;
     let outcome = state
         .store
-        .fail_job(&worker.id, &id, &error, &state.config.jobs, Utc::now())
+        .fail_job(
+            &worker.id,
+            &id,
+            &error,
+            req.retry,
+            &state.config.jobs,
+            Utc::now(),
+        )
         .await?;
     match outcome {
         FailOutcome::Retried => tracing::warn!(%error, "job attempt failed; queued again"),
+        FailOutcome::Failed if !req.retry => {
+            tracing::warn!(%error, "job failed for good: its input is at fault")
+        }
         FailOutcome::Failed => tracing::error!(%error, "job failed on its last attempt"),
     }
     Ok(StatusCode::NO_CONTENT)

@@ -12,8 +12,10 @@
 //! transaction; a new media version replaces the lecture's renditions and segments there, so
 //! viewers switch from the old copy to the new one at once (design decision 2). A failed
 //! attempt puts the job back in the queue until [`JobPolicy::max_attempts`] attempts have
-//! been made; a worker that goes silent counts as a failed attempt. The last failure of the
-//! lecture's processing job fails the lecture with the job's error.
+//! been made; a worker that goes silent counts as a failed attempt. A failure the worker marks
+//! final (`retry: false`: the input is at fault, so every attempt would fail alike) is the
+//! last at once. The last failure of the lecture's processing job fails the lecture with the
+//! job's error.
 //!
 //! Every job must be idempotent: a job whose worker died runs again from the start.
 
@@ -280,18 +282,25 @@ impl Store {
     }
 
     /// The holder's attempt failed with `error` (for a person): the job goes back to the
-    /// queue, or fails for good after the last attempt, failing a `processing` lecture that
-    /// waited for it with the same error.
+    /// queue, or fails for good after the last attempt, or at once when `retry` is false (the
+    /// worker found the input at fault: no attempt can succeed), failing a `processing`
+    /// lecture that waited for it with the same error.
     #[tracing::instrument(skip(self, policy))]
     pub async fn fail_job(
         &self,
         worker_id: &str,
         job_id: &str,
         error: &str,
+        retry: bool,
         policy: &JobPolicy,
         now: DateTime<Utc>,
     ) -> Result<FailOutcome, JobError> {
-        let max_attempts = i64::from(policy.max_attempts);
+        // Without a retry, this attempt is the last, whatever number it is.
+        let max_attempts = if retry {
+            i64::from(policy.max_attempts)
+        } else {
+            0
+        };
         match on_backend!(self, db => db.fail_job(worker_id, job_id, error, max_attempts, now))? {
             Some((JobState::Failed, lecture_id)) => {
                 self.media_changed(&lecture_id).await;

@@ -447,7 +447,14 @@ async fn the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends(db
     let only = keys::attempt_version(&job, 1);
     store_segments(&app, &failing, &only, &[0]);
     let outcome = store
-        .fail_job(&w1, &job, "The file is damaged.", &last_try, Utc::now())
+        .fail_job(
+            &w1,
+            &job,
+            "The file is damaged.",
+            true,
+            &last_try,
+            Utc::now(),
+        )
         .await
         .unwrap();
     assert_eq!(outcome, FailOutcome::Failed);
@@ -532,10 +539,80 @@ async fn an_index_with_a_bad_picture_track_is_refused(db: Db) {
     assert_eq!(row.media_version, "v1", "nothing recorded");
 }
 
+/// A lecture that is sound alone (a podcast-style upload) has one rendition without a picture:
+/// its master playlist lists it as audio-only, `CODECS="mp4a.40.2"` and no `RESOLUTION` or
+/// `FRAME-RATE`, as hls.js and Safari expect, and its media playlist and segments serve.
+async fn a_lecture_of_sound_alone_has_an_audio_only_master(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let lecture = processing_lecture(&app).await;
+    let job = enqueue(app.state.store(), &lecture, "upload", Utc::now()).await;
+    claim(&app, WORKER_TOKEN).await.unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap();
+    let version = "audio-a1";
+    let dir = app
+        .storage
+        .path()
+        .join(format!("lectures/{lecture}/{version}/presenter/audio"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut segments = Vec::new();
+    for sequence in 0..2u64 {
+        std::fs::write(dir.join(format!("{sequence}.ts")), b"sound").unwrap();
+        segments.push(json!({
+            "track": "presenter", "rung": "audio", "sequence": sequence, "duration": 2.0,
+            "program_date_time": start + Duration::seconds(2 * sequence as i64),
+            "discontinuity": false, "bytes": 5
+        }));
+    }
+    let body = json!({
+        "renditions": [{"track": "presenter", "rung": "audio", "width": 0, "height": 0,
+            "bandwidth": 140_000, "codecs": "mp4a.40.2", "frame_rate": 0.0}],
+        "segments": segments,
+        "media_version": version,
+    });
+    let (status, text) = complete(&app, WORKER_TOKEN, &job, body).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+
+    let (master, token) = student_media(&app, &lecture).await;
+    let variants: Vec<&str> = master
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+        .collect();
+    assert_eq!(
+        variants,
+        ["#EXT-X-STREAM-INF:BANDWIDTH=140000,CODECS=\"mp4a.40.2\""],
+        "{master}"
+    );
+    assert!(
+        master.contains(&format!("\npresenter/audio/index.m3u8?token={token}\n")),
+        "{master}"
+    );
+    let playlist = app
+        .get(
+            &format!("/media/{lecture}/presenter/audio/index.m3u8?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(playlist.status, StatusCode::OK);
+    assert!(
+        playlist.text().contains("\n1.ts?token="),
+        "{}",
+        playlist.text()
+    );
+    let segment = app
+        .get(
+            &format!("/media/{lecture}/presenter/audio/0.ts?token={token}"),
+            As::Nobody,
+        )
+        .await;
+    assert_eq!(segment.status, StatusCode::OK);
+    assert_eq!(&segment.body[..], b"sound");
+}
+
 on_both_databases!(
     the_media_of_a_jobs_unfinished_attempts_is_deleted_when_the_job_ends,
     the_pictures_follow_the_version_a_completion_switches_to,
     an_index_with_a_bad_picture_track_is_refused,
+    a_lecture_of_sound_alone_has_an_audio_only_master,
     completion_switches_to_the_new_version_at_once_and_the_lecture_plays,
     completion_in_the_same_version_adds_to_the_lectures_media,
     a_repeated_completion_changes_nothing_and_another_workers_is_refused,

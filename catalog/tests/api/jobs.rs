@@ -137,6 +137,7 @@ async fn enqueueing_the_same_job_twice_gives_one_job(db: Db) {
             &worker,
             &first,
             "gone",
+            true,
             &JobPolicy {
                 max_attempts: 1,
                 ..policy
@@ -392,6 +393,102 @@ async fn failed_attempts_are_retried_then_the_job_and_its_lecture_fail_with_the_
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
 }
 
+/// A worker that finds the input at fault (not media, empty, an image, cut short) says no
+/// attempt can succeed: the job and its lecture fail at once, with attempts to spare, and the
+/// job is not handed out again. A failure that may pass (`retry` true, or left out as older
+/// workers do) is queued again as before.
+async fn a_final_failure_fails_the_job_and_its_lecture_at_once(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let store = app.state.store();
+    let lecture = processing_lecture(&app).await;
+    let job = enqueue(store, &lecture, "a", Utc::now()).await;
+    let path = format!("/api/v1/worker/jobs/{job}/fail");
+
+    claim(&app, WORKER_TOKEN).await.expect("the job is queued");
+    let answer = app
+        .post(
+            &path,
+            As::Bearer(WORKER_TOKEN),
+            json!({"error": "The storage did not answer.", "retry": true}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    let seen = &jobs_seen_by_staff(&app, &lecture).await[0];
+    assert_eq!(seen["state"], "queued", "{seen}");
+    assert_eq!(seen["attempts"], 1);
+
+    let claimed = claim(&app, WORKER_TOKEN).await.expect("queued again");
+    assert_eq!(claimed.attempt, 2);
+    let message = "The file is a still image, not a video or audio file.";
+    let answer = app
+        .post(
+            &path,
+            As::Bearer(WORKER_TOKEN),
+            json!({"error": message, "retry": false}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    let seen = &jobs_seen_by_staff(&app, &lecture).await[0];
+    assert_eq!(seen["state"], "failed", "{seen}");
+    assert_eq!(seen["attempts"], 2, "one attempt of the three was left");
+    assert_eq!(seen["error"], message);
+    let row = store.lecture(&lecture).await.unwrap().unwrap();
+    assert_eq!(row.state, LectureState::Failed);
+    assert_eq!(row.error.as_deref(), Some(message));
+    assert_eq!(
+        claim(&app, WORKER_TOKEN).await,
+        None,
+        "not handed out again"
+    );
+
+    // On a first attempt too, with the store's own call.
+    let other = processing_lecture(&app).await;
+    let job = enqueue(store, &other, "b", Utc::now()).await;
+    let worker = worker_id(store, WORKER_TOKEN).await;
+    let policy = JobPolicy::default();
+    store
+        .claim_job(&worker, &policy, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    let outcome = store
+        .fail_job(
+            &worker,
+            &job,
+            "The file is empty.",
+            false,
+            &policy,
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, lectern_catalog::store::FailOutcome::Failed);
+    let seen = &jobs_seen_by_staff(&app, &other).await[0];
+    assert_eq!(
+        (seen["state"].as_str(), seen["attempts"].as_u64()),
+        (Some("failed"), Some(1))
+    );
+    let row = store.lecture(&other).await.unwrap().unwrap();
+    assert_eq!(row.state, LectureState::Failed);
+
+    // A retry that is not a boolean is a bad request, and changes nothing.
+    let third = processing_lecture(&app).await;
+    let job = enqueue(store, &third, "c", Utc::now()).await;
+    claim(&app, WORKER_TOKEN).await.unwrap();
+    let answer = app
+        .post(
+            &format!("/api/v1/worker/jobs/{job}/fail"),
+            As::Bearer(WORKER_TOKEN),
+            json!({"error": "x", "retry": "no"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    assert_eq!(
+        jobs_seen_by_staff(&app, &third).await[0]["state"],
+        "running"
+    );
+}
+
 async fn an_empty_error_is_refused_and_the_job_keeps_running(db: Db) {
     let app = TestApp::spawn(db).await;
     let lecture = processing_lecture(&app).await;
@@ -544,6 +641,7 @@ on_both_databases!(
     a_claim_holds_the_oldest_job_under_a_lease_until_it_runs_out,
     a_heartbeat_extends_the_lease_and_records_progress,
     failed_attempts_are_retried_then_the_job_and_its_lecture_fail_with_the_error,
+    a_final_failure_fails_the_job_and_its_lecture_at_once,
     an_empty_error_is_refused_and_the_job_keeps_running,
     a_worker_silent_on_the_last_attempt_fails_the_job_and_its_lecture,
     concurrent_claims_never_hand_out_a_job_twice,

@@ -89,12 +89,19 @@ pub fn build(
     gst::Element::link_many(video_chain)?;
 
     let inputs = add_ladder(&pipeline, ladder, FrameTiming::Regular, fragments_tx)?;
-    convert.link(&inputs.video)?;
-    let thumbnails = thumbnails::attach(&pipeline, &inputs.decoded, pictures);
+    let (Some(video_input), Some(audio_input)) = (inputs.video, inputs.audio) else {
+        return Err(WorkerError::Gst(
+            "a live ladder takes both video and audio".into(),
+        ));
+    };
+    convert.link(&video_input)?;
+    let thumbnails = match &inputs.decoded {
+        Some(decoded) => thumbnails::attach(&pipeline, decoded, pictures),
+        None => None,
+    };
 
     let video_sink = video_in.static_pad("sink").expect("queue has a sink pad");
-    let audio_sink = inputs
-        .audio
+    let audio_sink = audio_input
         .static_pad("sink")
         .expect("queue has a sink pad");
     demux.connect_pad_added(move |_, pad| {

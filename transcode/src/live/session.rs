@@ -6,7 +6,7 @@ use crate::catalog::CatalogClient;
 use crate::config::Config;
 use crate::error::WorkerError;
 use crate::gst_util::bus_error;
-use crate::ladder::Ladder;
+use crate::ladder::{Ladder, Streams};
 use crate::packaging::package;
 use futures_util::StreamExt;
 use gst::prelude::*;
@@ -40,6 +40,7 @@ pub async fn run(
         rungs: config.ladder.clone(),
         frame_rate: config.frame_rate,
         segment_seconds: config.segment_seconds,
+        streams: Streams::BOTH,
     };
     let listen = SocketAddr::new(config.srt_bind, session.port);
     let mut live = pipeline::build(

@@ -225,26 +225,38 @@ impl Branch {
         let (done_tx, done) = oneshot::channel();
         let task = tokio::spawn(writer::run(self.frames, done, store, chapters, offset));
         Writer {
-            task,
-            done: done_tx,
+            task: Some(task),
+            done: Some(done_tx),
         }
     }
 }
 
-/// The pictures of a track being written.
+/// The pictures of a track being written. Dropped without [`Writer::finish`] (the attempt was
+/// cancelled, e.g. its lease went to another worker), the writer stops at once: what it
+/// stored afterwards would outlive the deletion of the attempt's files.
 #[derive(Debug)]
 pub struct Writer {
-    task: tokio::task::JoinHandle<Option<ThumbnailReport>>,
-    done: oneshot::Sender<()>,
+    task: Option<tokio::task::JoinHandle<Option<ThumbnailReport>>>,
+    done: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }
 
 impl Writer {
     /// Call once the pipeline has stopped: the writer takes the frames left, stores the last
     /// sheet and the final files, and returns what it reported (`None` when it stored
     /// nothing). Waits at most a minute, so pictures never hold up the end of a lecture.
-    pub async fn finish(self) -> Option<ThumbnailReport> {
-        let _ = self.done.send(());
-        let mut task = self.task;
+    pub async fn finish(mut self) -> Option<ThumbnailReport> {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+        let mut task = self.task.take()?;
         match tokio::time::timeout(FINISH_TIMEOUT, &mut task).await {
             Ok(Ok(report)) => report,
             Ok(Err(e)) => {
