@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
-use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
+use lectern_wire::api::{self, AgeBand, LectureState, LoginRequest, Me, Playback};
 
 use super::extract::{self, Path};
 use super::page::{PageParams, PageQuery};
@@ -225,26 +225,46 @@ async fn lecture(
     Ok(Json(lecture_body(row, &media)))
 }
 
+/// A lecture `user` may play now, with its media: they may see it and it has something to
+/// play (else 404), and an account under 13 has its guardian's consent recorded (else 403,
+/// to someone who knows the lecture exists). Playback and progress reports share it.
+pub(super) async fn playable_lecture(
+    state: &AppState,
+    user: &User,
+    lecture_id: &str,
+) -> Result<(LectureRow, LectureMedia), ApiError> {
+    let (row, _) = state
+        .store
+        .lecture_for(user, lecture_id, Utc::now())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let media = state.store.lecture_media(&row).await?;
+    if !media.playable() {
+        return Err(ApiError::NotFound);
+    }
+    if user.age_band == AgeBand::Under13 && state.store.guardian_consent(&user.id).await?.is_none()
+    {
+        return Err(ApiError::GuardianConsentRequired);
+    }
+    Ok((row, media))
+}
+
 /// Hands out the master playlist's URL with a token scoped to this lecture. This is where
-/// enrolment is checked for media; the token carries the decision to every byte.
+/// enrolment (and a child's guardian's consent) is checked for media; the token carries the
+/// decision to every byte.
 #[tracing::instrument(skip(state, user), fields(user = %user.id))]
 #[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
     params(("id" = String, Path, description = "lecture id")),
     responses((status = 200, body = Playback, description = "the master playlist URL with a media token"),
-        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet")))]
+        (status = 401, body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody, description = "guardian_consent_required: the account is under 13 and no guardian's consent is recorded"),
+        (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet")))]
 async fn playback(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(lecture_id): Path<String>,
 ) -> Result<Json<Playback>, ApiError> {
-    let (row, _) = state
-        .store
-        .lecture_for(&user, &lecture_id, Utc::now())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !state.store.lecture_media(&row).await?.playable() {
-        return Err(ApiError::NotFound);
-    }
+    let (row, _) = playable_lecture(&state, &user, &lecture_id).await?;
     let now = u64::try_from(Utc::now().timestamp()).unwrap_or(0);
     let token = state
         .signer

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use lectern_catalog::auth;
 use lectern_catalog::store::{Invitation, JobPolicy, NewAccount, NewJob};
 use lectern_wire::admin::NewSchedule;
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 use lectern_wire::jobs::JobKind;
 use serde_json::json;
 
@@ -61,6 +61,8 @@ pub struct World {
     pub scratch_course: String,
     /// The outsider's user id (Demo University, not enrolled in LEC101).
     pub outsider: String,
+    /// The enrolled student's user id (a student of LEC101).
+    pub student: String,
     /// A weekly LEC101 schedule in Demo Hall that starts in 2031 (so no recording of the
     /// tests falls into it).
     pub schedule: String,
@@ -94,6 +96,7 @@ pub async fn build_world(app: &TestApp) -> World {
         name,
         role,
         password_hash: &hash,
+        age_band: AgeBand::Adult,
     };
 
     let demo = store
@@ -154,6 +157,7 @@ pub async fn build_world(app: &TestApp) -> World {
                 name: "Ivy Invited",
                 role: Role::Student,
                 password_hash: "",
+                age_band: AgeBand::Adult,
             },
             Some(&invitation),
             chrono::Utc::now(),
@@ -242,6 +246,11 @@ pub async fn build_world(app: &TestApp) -> World {
         .await
         .unwrap()
         .unwrap();
+    let (student, _) = store
+        .user_for_login(crate::helpers::STUDENT)
+        .await
+        .unwrap()
+        .unwrap();
     let (held_job, retry_job) = claimed_jobs(app, &scratch_lecture).await;
     let upload = resumable_upload(app, &course).await;
     World {
@@ -261,6 +270,7 @@ pub async fn build_world(app: &TestApp) -> World {
         scratch_agent,
         scratch_course,
         outsider: outsider.id,
+        student: student.id,
         schedule,
         foreign_student,
         invited,

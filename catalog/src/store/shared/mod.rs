@@ -12,10 +12,12 @@
 
 mod audit;
 mod courses;
+mod guardians;
 mod jobs;
 mod lectures;
 mod media;
 mod privacy;
+mod progress;
 mod resumable_uploads;
 mod rooms;
 mod schedules;
