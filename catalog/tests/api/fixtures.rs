@@ -336,3 +336,79 @@ async fn claimed_jobs(app: &TestApp, lecture: &str) -> (String, String) {
     };
     (claim().await, claim().await)
 }
+
+/// `n` more students of Demo University enrolled in `course`, signed in: (id, cookie).
+pub async fn enrolled_students(app: &TestApp, course: &str, n: usize) -> Vec<(String, String)> {
+    let store = app.state.store();
+    let demo = store
+        .ensure_institute(lectern_catalog::store::DEMO_INSTITUTE)
+        .await
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let mut students = Vec::new();
+    for i in 0..n {
+        let email = format!("viewer{i}@demo.lectern.test");
+        let name = format!("Vera Viewer {i}");
+        let id = store
+            .ensure_user(&NewAccount {
+                institute_id: &demo,
+                email: &email,
+                name: &name,
+                role: Role::Student,
+                password_hash: &hash,
+                age_band: AgeBand::Adult,
+            })
+            .await
+            .unwrap();
+        store.enrol(course, &id, Role::Student).await.unwrap();
+        students.push((id, app.login(&email).await));
+    }
+    students
+}
+
+/// A capturing LEC101 lecture of 42 seconds (2 s, then four of 10 s: five 10-second parts)
+/// that the demo student may play; returns its id and its course's.
+pub async fn lecture_of_42_seconds(app: &TestApp) -> (String, String) {
+    let lecture = app.start_lecture().await.lecture_id;
+    app.add_segment(&lecture, 0).await;
+    for sequence in 1..=4 {
+        let segment = json!({
+            "track": "presenter", "rung": "720p", "sequence": sequence, "duration": 10.0,
+            "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10
+        });
+        let answer = app
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/segments"),
+                As::Bearer(WORKER_TOKEN),
+                segment,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+    let course = app
+        .state
+        .store()
+        .lecture(&lecture)
+        .await
+        .unwrap()
+        .unwrap()
+        .course_id;
+    (lecture, course)
+}
+
+/// Sends the player's report on `lecture` as `cookie`.
+pub async fn report_progress(
+    app: &TestApp,
+    cookie: &str,
+    lecture: &str,
+    report: serde_json::Value,
+) -> crate::helpers::Answer {
+    app.send(
+        axum::http::Method::PUT,
+        &format!("/api/v1/lectures/{lecture}/progress"),
+        As::Cookie(cookie),
+        Some(report),
+        &[],
+    )
+    .await
+}
