@@ -36,6 +36,23 @@ pub enum ApiError {
     /// visibility answer: the same request from the catalog's own pages passes.
     #[error("cross-site request refused: send it from the catalog's own origin")]
     CrossSiteRefused,
+    /// An account under 13 asks to watch before its guardian's consent is recorded (403).
+    /// Only for a lecture the person may see: they know it exists, so this tells nothing.
+    #[error(
+        "your account is for someone under 13: your institute must record a parent's or \
+         guardian's consent before you can watch lectures; ask your institute's Lectern admins"
+    )]
+    GuardianConsentRequired,
+    /// Viewing aggregates asked for over fewer students than [`crate::viewing::MIN_COHORT`]
+    /// (409): fewer, and one person's viewing could be told from them.
+    #[error(
+        "fewer than {} students of the course have watched this lecture (not counting those \
+         who opted out of research): analytics are shown only over {} or more, so that no \
+         one's viewing can be singled out",
+        crate::viewing::MIN_COHORT,
+        crate::viewing::MIN_COHORT
+    )]
+    CohortTooSmall,
     /// The thing does not exist, or the caller may not see it: the two are not told apart (404).
     #[error("not found")]
     NotFound,
@@ -90,6 +107,10 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts")
             }
             ApiError::CrossSiteRefused => (StatusCode::FORBIDDEN, "cross_site_refused"),
+            ApiError::GuardianConsentRequired => {
+                (StatusCode::FORBIDDEN, "guardian_consent_required")
+            }
+            ApiError::CohortTooSmall => (StatusCode::CONFLICT, "cohort_too_small"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

@@ -5,7 +5,7 @@
 //! line; applying the records to the catalog is the API's part.
 
 use lectern_wire::admin::RejectedRow as Rejection;
-use lectern_wire::api::CourseRole;
+use lectern_wire::api::{AgeBand, CourseRole};
 
 /// The largest file the import endpoints read.
 pub const MAX_CSV_BYTES: usize = 16 * 1024 * 1024;
@@ -30,6 +30,8 @@ pub struct EnrolmentRecord {
     pub role: CourseRole,
     /// For a person without an account: the account is made, waiting for an invitation.
     pub name: Option<String>,
+    /// For a person without an account: their age band (`adult` when blank).
+    pub age_band: AgeBand,
 }
 
 /// A file that cannot be read at all (as opposed to single bad rows).
@@ -209,14 +211,14 @@ pub fn courses(body: &[u8]) -> Result<Parsed<CourseRecord>, ImportError> {
     )
 }
 
-const ENROLMENT_COLUMNS: &str = "course_code,term,email,role (and optionally name)";
+const ENROLMENT_COLUMNS: &str = "course_code,term,email,role (and optionally name and age_band)";
 
 /// Reads an enrolment file.
 pub fn enrolments(body: &[u8]) -> Result<Parsed<EnrolmentRecord>, ImportError> {
     parse(
         body,
         &["course_code", "term", "email", "role"],
-        &["name"],
+        &["name", "age_band"],
         ENROLMENT_COLUMNS,
         |columns, row, line| {
             let email = text("email", columns.get(row, "email"), 254)?;
@@ -242,6 +244,16 @@ pub fn enrolments(body: &[u8]) -> Result<Parsed<EnrolmentRecord>, ImportError> {
                 "" => None,
                 name => Some(text("name", name, 200)?),
             };
+            let age_band = match columns.get(row, "age_band").to_ascii_lowercase().as_str() {
+                "" | "adult" => AgeBand::Adult,
+                "under_13" => AgeBand::Under13,
+                "13_to_17" => AgeBand::From13To17,
+                other => {
+                    return Err(format!(
+                        "age_band is {other:?}: write under_13, 13_to_17 or adult"
+                    ))
+                }
+            };
             Ok(EnrolmentRecord {
                 line,
                 course_code: text("course_code", columns.get(row, "course_code"), 32)?,
@@ -249,6 +261,7 @@ pub fn enrolments(body: &[u8]) -> Result<Parsed<EnrolmentRecord>, ImportError> {
                 email,
                 role,
                 name,
+                age_band,
             })
         },
     )

@@ -32,7 +32,9 @@
 //! arrives.
 //!
 //! What the catalog keeps about people, why, for how long, and how it is exported and
-//! erased is listed column by column in [`privacy::registry`] (`docs/privacy.md`).
+//! erased is listed column by column in [`privacy::registry`] (`docs/privacy.md`). What is
+//! kept of people's viewing (resume, watch time, aggregates over cohorts of five or more,
+//! nothing beyond resume for children) is decided in [`viewing`].
 //!
 //! Where to start reading: [`startup`] ([`run`], [`app`], [`AppState`]), then [`api`], then
 //! [`store`], the only place with SQL. The contract is `docs/contracts.md`.
@@ -57,6 +59,7 @@ pub mod recurrence;
 pub mod staging;
 pub mod startup;
 pub mod store;
+pub mod viewing;
 
 pub use config::{Config, ConfigError, ENV_PREFIX};
 pub use error::ApiError;

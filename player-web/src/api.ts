@@ -44,6 +44,36 @@ export interface Playback {
   chapters: string | null;
 }
 
+/** The caller's own place in a lecture (`GET /api/v1/lectures/{id}/progress`). */
+export interface Progress {
+  lecture_id: string;
+  position_seconds: number;
+  views: number;
+  watched_seconds: number | null;
+  updated_at: string | null;
+}
+
+/** What the player reports (`PUT /api/v1/lectures/{id}/progress`): running totals of one view. */
+export interface ProgressReport {
+  view: string;
+  position_seconds: number;
+  watched_seconds: number;
+  /** Parts of the timeline played since the last report, as [from, to] seconds. */
+  watched: [number, number][];
+}
+
+/** How a lecture was watched, over five or more students (`GET /api/v1/lectures/{id}/analytics`). */
+export interface LectureAnalytics {
+  lecture_id: string;
+  minimum_cohort: number;
+  unique_viewers: number;
+  views: number;
+  watched_seconds: number;
+  bucket_seconds: number;
+  /** Per part of the timeline, the share (0 to 1) of viewers who played some of it. */
+  retention: number[];
+}
+
 /** An error answer from the API: HTTP status plus the body's `{error: {code, message}}`. */
 export class ApiError extends Error {
   constructor(
@@ -56,11 +86,12 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, keepalive = false): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
+      keepalive,
       credentials: 'same-origin',
       headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -95,4 +126,9 @@ export const api = {
   lectures: (courseId: string) => request<Lecture[]>('GET', `/api/v1/courses/${enc(courseId)}/lectures`),
   lecture: (id: string) => request<Lecture>('GET', `/api/v1/lectures/${enc(id)}`),
   playback: (id: string) => request<Playback>('GET', `/api/v1/lectures/${enc(id)}/playback`),
+  progress: (id: string) => request<Progress>('GET', `/api/v1/lectures/${enc(id)}/progress`),
+  /** `keepalive`: the report of a page being left still arrives. */
+  reportProgress: (id: string, report: ProgressReport, keepalive = false) =>
+    request<void>('PUT', `/api/v1/lectures/${enc(id)}/progress`, report, keepalive),
+  analytics: (id: string) => request<LectureAnalytics>('GET', `/api/v1/lectures/${enc(id)}/analytics`),
 };

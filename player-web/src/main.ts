@@ -4,6 +4,8 @@ import type { Course, Lecture, LectureState, Me, Playback } from './api';
 import { h, formatDate, formatDuration } from './dom';
 import { createPlayer } from './player';
 import type { Player } from './player';
+import { trackProgress } from './progress';
+import { retentionChart } from './chart';
 
 // ---------------------------------------------------------------------------------------------
 // Session and navigation
@@ -332,12 +334,14 @@ async function lecturePage(lectureId: string) {
   let player: Player | null = null;
   let pollTimer: number | undefined;
   let playbackTimer: number | undefined;
+  let stopTracking: (() => void) | null = null;
 
   const badges = h('span', null, stateBadges(lecture));
   const meta = h('p', { class: 'lecture-meta' });
   const status = h('p', { class: 'status', role: 'status' });
   const stage = h('div', { class: 'stage' });
   const chapters = h('div');
+  const insights = h('section', { class: 'insights', 'aria-live': 'polite' });
   const renderMeta = () => {
     badges.replaceChildren(stateBadges(lecture));
     meta.replaceChildren(h('time', { datetime: lecture.started_at ?? '' }, formatDate(lecture.started_at)));
@@ -358,6 +362,7 @@ async function lecturePage(lectureId: string) {
       stage,
       status,
       chapters,
+      insights,
     ),
   );
 
@@ -369,6 +374,8 @@ async function lecturePage(lectureId: string) {
     active = false;
     window.clearTimeout(pollTimer);
     window.clearTimeout(playbackTimer);
+    stopTracking?.();
+    stopTracking = null;
     player?.destroy();
     player = null;
   };
@@ -392,6 +399,11 @@ async function lecturePage(lectureId: string) {
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) return loginRedirect();
       setStatus(err instanceof Error ? err.message : 'The video cannot be loaded.');
+      if (err instanceof ApiError && err.status === 403) {
+        // Waiting does not help (a guardian's consent is missing): say so and stop.
+        status.classList.add('status-error');
+        return;
+      }
       playbackTimer = window.setTimeout(startPlayback, 5000);
       return;
     }
@@ -422,6 +434,34 @@ async function lecturePage(lectureId: string) {
     });
     stage.replaceChildren(player.element);
     chapters.replaceChildren(player.chapters);
+    stopTracking = trackProgress(lectureId, player.video);
+    void resume(player.video);
+  };
+
+  /** Starts a recorded lecture where the viewer stopped last time. */
+  const resume = async (video: HTMLVideoElement) => {
+    if (lecture.live) return;
+    const at = await api.progress(lectureId).then((p) => p.position_seconds, () => 0);
+    if (!active || at < 5 || at > lecture.duration_seconds - 5) return;
+    const seek = () => {
+      video.currentTime = at;
+      setStatus(`Resumed where you stopped (${formatDuration(at)}).`);
+    };
+    if (video.readyState >= 1) seek();
+    else video.addEventListener('loadedmetadata', seek, { once: true });
+  };
+
+  /** How its students watched it, as a chart: the catalog answers the course's staff and
+   *  admins only (404 for everyone else, who see nothing here). */
+  const showAnalytics = async () => {
+    try {
+      const analytics = await api.analytics(lectureId);
+      if (active) insights.replaceChildren(h('h2', null, 'How students watched'), retentionChart(analytics));
+    } catch (err) {
+      if (active && err instanceof ApiError && err.code === 'cohort_too_small') {
+        insights.replaceChildren(h('h2', null, 'How students watched'), h('p', { class: 'muted' }, err.message));
+      }
+    }
   };
 
   const poll = async () => {
@@ -460,6 +500,7 @@ async function lecturePage(lectureId: string) {
     setStatus(lecture.error ?? 'This recording failed.');
   }
   await startPlayback();
+  void showAnalytics();
   void poll();
 }
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::api::{CourseRole, Role};
+use crate::api::{AgeBand, CourseRole, Role};
 
 /// `GET`/`PATCH /api/v1/institute`: the caller's institute.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,6 +291,9 @@ pub struct UserInfo {
     /// Whether the person has set a password (followed their activation link or signed up).
     pub activated: bool,
     pub created_at: DateTime<Utc>,
+    pub age_band: AgeBand,
+    /// The guardian's consent recorded for an account under 13, if any.
+    pub guardian_consent: Option<GuardianConsent>,
 }
 
 /// `POST /api/v1/users`: invite a person into the admin's institute.
@@ -301,6 +304,9 @@ pub struct NewUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// `adult` when left out.
+    #[serde(default)]
+    pub age_band: AgeBand,
 }
 
 /// `PATCH /api/v1/users/{id}`. Disabling ends every session of the person at once.
@@ -311,6 +317,8 @@ pub struct UserPatch {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    /// `under_13` deletes what was recorded of the person's viewing beyond where to resume.
+    pub age_band: Option<AgeBand>,
 }
 
 /// An invited person and their single-use activation link, shown here and never again.
@@ -380,4 +388,58 @@ mod tests {
     fn unknown_fields_are_refused_so_typos_do_not_pass_silently() {
         assert!(serde_json::from_str::<CoursePatch>(r#"{"titel": "x"}"#).is_err());
     }
+}
+
+/// `POST /api/v1/users/{id}/guardian-consent`: an admin records that the guardian of a
+/// person under 13 consented to their use of Lectern.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GuardianConsentRequest {
+    /// Who consented.
+    pub guardian_name: String,
+    /// How they are related to the person (`mother`, `legal guardian`, …).
+    pub relation: String,
+}
+
+/// A guardian's consent as recorded.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GuardianConsent {
+    pub guardian_name: String,
+    pub relation: String,
+    /// The admin who recorded it; `None` once their account was erased.
+    pub recorded_by: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/courses/{id}/students/{user_id}`: a student of the course as its staff see
+/// them: who they are and how far they got in each of its lectures they played.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudentRecord {
+    pub user_id: String,
+    pub name: String,
+    pub email: String,
+    pub age_band: AgeBand,
+    pub course_id: String,
+    /// Their role in the course (always `student`).
+    pub role: CourseRole,
+    /// The course's lectures they played, most recently played first.
+    pub progress: Vec<StudentLectureProgress>,
+}
+
+/// How far a student got in one lecture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudentLectureProgress {
+    pub lecture_id: String,
+    pub title: String,
+    /// Where they stopped.
+    pub position_seconds: f64,
+    /// How many times they started playing it (0: not recorded, under 13).
+    pub views: u64,
+    /// Seconds played over every view; `None`: not recorded (under 13).
+    pub watched_seconds: Option<f64>,
+    pub updated_at: DateTime<Utc>,
 }

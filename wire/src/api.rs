@@ -264,3 +264,85 @@ pub struct RetentionReport {
     /// Audit log entries older than the institute's `audit_retention_days`.
     pub audit_entries: u64,
 }
+
+/// How old a person is, as their institute records it (`admin::NewUser`, `admin::UserPatch`).
+/// An `under_13` account plays nothing until a guardian's consent is recorded, and nothing
+/// about its viewing is recorded but where to resume. Unknown ages are `adult`, the default:
+/// the institute that invites a child says so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AgeBand {
+    #[serde(rename = "under_13")]
+    Under13,
+    #[serde(rename = "13_to_17")]
+    From13To17,
+    #[default]
+    #[serde(rename = "adult")]
+    Adult,
+}
+
+/// `GET`/`PUT /api/v1/me/preferences`: what a person chose about their own data.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// Leaves the person out of every viewing aggregate (an instructor's lecture analytics),
+    /// and stops recording which parts of lectures they played; where they stopped is still
+    /// kept, to resume there.
+    pub research_opt_out: bool,
+}
+
+/// `PUT /api/v1/lectures/{id}/progress`: what the player reports every ~15 s while it plays,
+/// and when it pauses or is closed. Repeating a report changes nothing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProgressReport {
+    /// An id the player picks for this playback (1 to 64 letters, digits, `-` or `_`): a
+    /// report with a new one counts a new view.
+    pub view: String,
+    /// Where playback is, in seconds on the player's timeline: where to resume.
+    pub position_seconds: f64,
+    /// Seconds played in this view so far (the player's running total, not an increment).
+    pub watched_seconds: f64,
+    /// The parts of the timeline played since the last report, as `[from, to]` seconds (at
+    /// most 64).
+    #[serde(default)]
+    pub watched: Vec<[f64; 2]>,
+}
+
+/// `GET /api/v1/lectures/{id}/progress`: the caller's own place in a lecture.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Progress {
+    pub lecture_id: String,
+    /// Where to resume (0 when never played).
+    pub position_seconds: f64,
+    /// How many times they started playing it; 0 for accounts under 13 (not recorded).
+    pub views: u64,
+    /// Seconds played over every view; `None` when not recorded (under 13, or never played).
+    pub watched_seconds: Option<f64>,
+    /// When the player last reported; `None` when never played.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/v1/lectures/{id}/analytics`: how a lecture was watched by the students of its
+/// course, over those who did not opt out (never fewer than `minimum_cohort`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LectureAnalytics {
+    pub lecture_id: String,
+    /// The smallest number of students an aggregate is shown for.
+    pub minimum_cohort: u64,
+    /// Students who watched it (each counted once): the cohort every figure is over.
+    pub unique_viewers: u64,
+    /// Times they started playing it.
+    pub views: u64,
+    /// Seconds they played it, all together.
+    pub watched_seconds: f64,
+    /// The length of each part of the timeline in `retention`.
+    pub bucket_seconds: u64,
+    /// For each part of the lecture's timeline, in order, the share (0 to 1) of
+    /// `unique_viewers` who played some of it.
+    pub retention: Vec<f64>,
+}

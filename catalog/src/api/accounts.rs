@@ -8,7 +8,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
-use lectern_wire::api::{self, ActivateRequest, Me, Role, SignupRequest};
+use lectern_wire::api::{self, ActivateRequest, AgeBand, Me, Role, SignupRequest};
 use serde_json::json;
 
 use super::audit;
@@ -122,6 +122,9 @@ async fn signup(
         name,
         role: Role::Student,
         password_hash: &password_hash,
+        // Nobody vouches for the age of who signs up: an institute whose people include
+        // children keeps sign-up closed and invites them with their age band.
+        age_band: AgeBand::Adult,
     };
     let id = match state.store.create_account(&account, None, Utc::now()).await {
         Ok(id) => id,

@@ -59,7 +59,7 @@ async fn courses(
 
 #[utoipa::path(post, path = "/api/v1/imports/enrolments", tag = "institute", security(("session" = [])),
     request_body(content = String, content_type = "text/csv",
-        description = "A header row naming course_code, term, email, role (student, teaching_assistant or instructor) and optionally name; then one enrolment per row. A person without an account is given one when the row has a name (they sign in after an admin invites them); without a name the row is rejected."),
+        description = "A header row naming course_code, term, email, role (student, teaching_assistant or instructor) and optionally name and age_band (under_13, 13_to_17 or adult); then one enrolment per row. A person without an account is given one when the row has a name (they sign in after an admin invites them), in the row's age band (adult when blank); without a name the row is rejected. The age band of an existing account is left as it is."),
     responses((status = 200, body = ImportReport), (status = 400, body = api::ErrorBody, description = "the file cannot be read (no or a wrong header, not UTF-8)"),
         (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not an admin"),
         (status = 413, description = "larger than 16 MiB: split the file")))]
@@ -237,6 +237,7 @@ async fn import_enrolment(
                 name,
                 role: institute_role(r.role),
                 password_hash: "",
+                age_band: r.age_band,
             };
             let id = store.ensure_user(&account).await?;
             report.users_created.push(id.clone());

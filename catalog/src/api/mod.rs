@@ -9,6 +9,7 @@ mod audit_log;
 pub mod chunks;
 mod courses;
 mod extract;
+mod guardian_consent;
 pub mod imports;
 pub mod jobs;
 mod lectures;
@@ -20,9 +21,11 @@ mod privacy;
 pub mod resumable;
 mod rooms;
 mod schedules;
+mod students;
 mod tus;
 pub mod uploads;
 mod users;
+mod viewing;
 mod worker;
 
 use axum::routing::get;
@@ -44,6 +47,9 @@ pub fn router() -> Router<AppState> {
         .merge(policy::router())
         .merge(accounts::router())
         .merge(users::router())
+        .merge(guardian_consent::router())
+        .merge(students::router())
+        .merge(viewing::router())
         .merge(courses::router())
         .merge(lectures::router())
         .merge(rooms::router())

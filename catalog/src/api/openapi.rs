@@ -11,8 +11,9 @@ use utoipa::openapi::Ref;
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, agent, agent_schedule, audit_log, chunks, courses, imports, jobs, lectures, people,
-    policy, privacy, resumable, rooms, schedules, uploads, users, worker,
+    accounts, agent, agent_schedule, audit_log, chunks, courses, guardian_consent, imports, jobs,
+    lectures, people, policy, privacy, resumable, rooms, schedules, students, uploads, users,
+    viewing, worker,
 };
 
 /// The document: every `/api/v1` operation, its bodies and its authentication.
@@ -30,6 +31,9 @@ use super::{
         resumable::patch, resumable::terminate,
         privacy::correct_me, privacy::export_link, privacy::export, privacy::erase_me,
         privacy::erase_user, policy::current, policy::publish, policy::accept,
+        viewing::report_progress, viewing::my_progress, viewing::analytics, viewing::preferences,
+        viewing::set_preferences, students::read, guardian_consent::record,
+        guardian_consent::withdraw,
         rooms::institute, rooms::update_institute, rooms::rooms, rooms::create_room, rooms::room,
         rooms::update_room, rooms::delete_room, rooms::agents, rooms::create_agent, rooms::agent,
         rooms::update_agent, rooms::delete_agent, rooms::replace_token,

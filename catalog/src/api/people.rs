@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::Utc;
 use lectern_packager::keys;
-use lectern_wire::api::{self, LectureState, LoginRequest, Me, Playback};
+use lectern_wire::api::{self, AgeBand, LectureState, LoginRequest, Me, Playback};
 
 use super::extract::{self, Path};
 use super::page::{PageParams, PageQuery};
@@ -252,36 +252,55 @@ async fn lecture(
     Ok(Json(lecture_body(&state, row, &media)))
 }
 
-/// Hands out the master playlist's URL, and those of the lecture's pictures, with a token
-/// scoped to this lecture. This is where enrolment is checked for media; the token carries
-/// the decision to every byte.
-#[tracing::instrument(skip(state, user), fields(user = %user.id))]
-#[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
-    params(("id" = String, Path, description = "lecture id")),
-    responses((status = 200, body = Playback, description = "the master playlist's URL and the pictures' (null when absent), with a media token"),
-        (status = 401, body = api::ErrorBody), (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet"),
-        (status = 409, body = api::ErrorBody, description = "the institute's current privacy policy is not accepted yet")))]
-async fn playback(
-    State(state): State<AppState>,
-    AuthUser(user): AuthUser,
-    Path(lecture_id): Path<String>,
-) -> Result<Json<Playback>, ApiError> {
+/// A lecture `user` may play now, with its media: they may see it and it has something to
+/// play (else 404), and an account under 13 has its guardian's consent recorded (else 403,
+/// to someone who knows the lecture exists), and the institute's current privacy policy is
+/// accepted (else 409). Playback and progress reports share it.
+pub(super) async fn playable_lecture(
+    state: &AppState,
+    user: &User,
+    lecture_id: &str,
+) -> Result<(LectureRow, LectureMedia), ApiError> {
     let (row, _) = state
         .store
-        .lecture_for(&user, &lecture_id, Utc::now())
+        .lecture_for(user, lecture_id, Utc::now())
         .await?
         .ok_or(ApiError::NotFound)?;
     let media = state.store.lecture_media(&row).await?;
     if !media.playable() {
         return Err(ApiError::NotFound);
     }
-    if let Some(version) = state.store.policy_to_accept(&user).await? {
+    if user.age_band == AgeBand::Under13 && state.store.guardian_consent(&user.id).await?.is_none()
+    {
+        return Err(ApiError::GuardianConsentRequired);
+    }
+    if let Some(version) = state.store.policy_to_accept(user).await? {
         return Err(ApiError::Conflict(format!(
             "your institute's privacy policy changed: read version {version} \
              (GET /api/v1/privacy-policy) and accept it (POST /api/v1/me/policy-acceptance) \
              before watching"
         )));
     }
+    Ok((row, media))
+}
+
+/// Hands out the master playlist's URL, and those of the lecture's pictures, with a token
+/// scoped to this lecture. This is where enrolment (and a child's guardian's consent) is
+/// checked for media; the token carries the decision to every byte.
+#[tracing::instrument(skip(state, user), fields(user = %user.id))]
+#[utoipa::path(get, path = "/api/v1/lectures/{id}/playback", tag = "people", security(("session" = [])),
+    params(("id" = String, Path, description = "lecture id")),
+    responses((status = 200, body = Playback, description = "the master playlist's URL and the pictures' (null when absent), with a media token"),
+        (status = 401, body = api::ErrorBody),
+        (status = 403, body = api::ErrorBody, description = "guardian_consent_required: the account is under 13 and no guardian's consent is recorded"),
+        (status = 404, body = api::ErrorBody, description = "not visible, or nothing playable yet"),
+        (status = 409, body = api::ErrorBody, description = "the institute's current privacy policy is not accepted yet")))]
+async fn playback(
+    State(state): State<AppState>,
+    AuthUser(user): AuthUser,
+    Path(lecture_id): Path<String>,
+) -> Result<Json<Playback>, ApiError> {
+    let (row, media) = playable_lecture(&state, &user, &lecture_id).await?;
     let token = media_token(&state, &row.id);
     let url = |track: Option<&str>, name: &str| {
         track.map(|track| track_file_url(&row.id, track, name, &token))

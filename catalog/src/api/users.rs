@@ -43,7 +43,11 @@ pub(super) struct UserFilter {
 }
 
 /// A user of the admin's institute; 404 for anyone else.
-async fn own_user(state: &AppState, admin: &User, user_id: &str) -> Result<UserInfo, ApiError> {
+pub(super) async fn own_user(
+    state: &AppState,
+    admin: &User,
+    user_id: &str,
+) -> Result<UserInfo, ApiError> {
     state
         .store
         .user_info(&admin.institute_id, user_id)
@@ -125,6 +129,7 @@ async fn invite(
         name: new.name.trim(),
         role: new.role,
         password_hash: "",
+        age_band: new.age_band,
     };
     let id = state
         .store
@@ -136,7 +141,7 @@ async fn invite(
         "user.create",
         "user",
         Some(&id),
-        json!({"role": new.role}),
+        json!({"role": new.role, "age_band": new.age_band}),
     )
     .await?;
     let user = own_user(&state, &admin, &id).await?;
@@ -186,7 +191,11 @@ async fn update(
             "you cannot disable yourself or give up your own admin role: ask another admin".into(),
         ));
     }
-    state.store.update_user(&id, name.trim(), role).await?;
+    let age_band = patch.age_band.unwrap_or(user.age_band);
+    state
+        .store
+        .update_user(&id, name.trim(), role, age_band)
+        .await?;
     if let Some(disabled) = patch.disabled.filter(|d| *d != user.disabled) {
         state.store.set_user_disabled(&id, disabled).await?;
     }
@@ -194,11 +203,13 @@ async fn update(
         ("name", patch.name.is_some()),
         ("role", patch.role.is_some()),
         ("disabled", patch.disabled.is_some()),
+        ("age_band", patch.age_band.is_some()),
     ]
     .into_iter()
     .filter_map(|(field, present)| present.then_some(field))
     .collect();
-    let detail = json!({"changed": changed, "role": patch.role, "disabled": patch.disabled});
+    let detail = json!({"changed": changed, "role": patch.role, "disabled": patch.disabled,
+        "age_band": patch.age_band});
     audit(&state, &admin, "user.update", "user", Some(&id), detail).await?;
     Ok(Json(own_user(&state, &admin, &id).await?))
 }

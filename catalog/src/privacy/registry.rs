@@ -239,6 +239,10 @@ pub enum Retention {
     Audit,
     /// A resumable upload: until a day after its last write, or after it became a lecture.
     UntilUploadSwept,
+    /// A person's viewing of a lecture: while both the account and the lecture exist.
+    WhileAccountAndLectureExist,
+    /// A guardian's consent: until an admin withdraws it, or the account goes.
+    UntilConsentWithdrawn,
 }
 
 impl Retention {
@@ -278,6 +282,12 @@ impl Retention {
             Retention::UntilUploadSwept => "until 24 hours after the upload's last bytes \
                  arrived, or after it became a lecture; then a sweep (every 10 minutes) deletes \
                  the row and the bytes received"
+                .to_owned(),
+            Retention::WhileAccountAndLectureExist => "as long as both the account and the \
+                 lecture exist; deleting either deletes the row"
+                .to_owned(),
+            Retention::UntilConsentWithdrawn => "until the institute's admin withdraws the \
+                 consent (DELETE /api/v1/users/{id}/guardian-consent) or the account is deleted"
                 .to_owned(),
         }
     }
@@ -407,6 +417,23 @@ pub static TABLES: &[Table] = &[
                 Data::AboutPerson,
                 "When the account was made (invited or signed up).",
                 Export::Field("created_at"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "age_band",
+                Data::AboutPerson,
+                "under_13, 13_to_17 or adult (the default), set by the institute: an account \
+                 under 13 plays nothing until a guardian's consent is recorded, and nothing of \
+                 its viewing is kept but where to resume.",
+                Export::Field("age_band"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "research_opt_out",
+                Data::AboutPerson,
+                "Set by the person (PUT /api/v1/me/preferences): leaves them out of every \
+                 viewing aggregate, and stops keeping which parts of lectures they played.",
+                Export::Field("research_opt_out"),
                 Erasure::DeleteRow,
             ),
         ],
@@ -898,6 +925,133 @@ pub static TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "guardian_consents",
+        purpose: "The consent of a parent or guardian to the use of Lectern by a person under \
+                  13, as their institute's admin recorded it: without one they cannot watch.",
+        subject: Subject::User { column: "user_id" },
+        retention: Retention::UntilConsentWithdrawn,
+        export_section: Some("guardian_consent"),
+        columns: &[
+            personal(
+                "user_id",
+                Data::PersonKey,
+                "The person under 13.",
+                OWN_ID,
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "guardian_name",
+                Data::Identifying,
+                "Who consented (the guardian's name, as the admin wrote it).",
+                Export::Field("guardian_name"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "relation",
+                Data::AboutPerson,
+                "How the guardian is related to the person (mother, legal guardian, …).",
+                Export::Field("relation"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "recorded_by",
+                Data::AboutPerson,
+                "The admin who recorded it; cleared when that admin's account is erased.",
+                Export::Withheld(
+                    "another person's id (the admin's); the institute's audit log says who \
+                     recorded and withdrew consents",
+                ),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "recorded_at",
+                Data::AboutPerson,
+                "When it was recorded.",
+                Export::Field("recorded_at"),
+                Erasure::DeleteRow,
+            ),
+        ],
+    },
+    Table {
+        name: "lecture_progress",
+        purpose: "What is kept of people's viewing, one row per person and lecture: where to \
+                  resume; unless the account is under 13, views and watch time (for the person \
+                  and their course's staff); unless the person also opted out of research, \
+                  which parts they played (for aggregates over five or more students only). \
+                  No client address is kept.",
+        subject: Subject::User { column: "user_id" },
+        retention: Retention::WhileAccountAndLectureExist,
+        export_section: Some("lecture_progress"),
+        columns: &[
+            personal(
+                "user_id",
+                Data::PersonKey,
+                "Who watched.",
+                OWN_ID,
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "lecture_id",
+                Data::AboutPerson,
+                "The lecture watched.",
+                Export::Field("lecture_id"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "position_seconds",
+                Data::AboutPerson,
+                "Where the person stopped, to resume there.",
+                Export::Field("position_seconds"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "views",
+                Data::AboutPerson,
+                "How many times they started playing it (0 for accounts under 13).",
+                Export::Field("views"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "watched_seconds",
+                Data::AboutPerson,
+                "Seconds they played it over every view (NULL for accounts under 13).",
+                Export::Field("watched_seconds"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "view_id",
+                Data::AboutPerson,
+                "The id the player picked for the playback last reported, so a repeated report \
+                 counts once.",
+                Export::Withheld("a random id of one playback, with no meaning outside it"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "view_watched_seconds",
+                Data::AboutPerson,
+                "Seconds the playback last reported had played, for the same reason.",
+                Export::Withheld("already counted in watched_seconds"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "buckets",
+                Data::AboutPerson,
+                "Which 10-second parts of the lecture they played: hex of a bitmap, bit i of \
+                 byte i/8 (least significant first) standing for seconds 10i to 10i+10. Only \
+                 for aggregates; NULL for people under 13 or opted out of research.",
+                Export::Field("watched_parts"),
+                Erasure::DeleteRow,
+            ),
+            personal(
+                "updated_at",
+                Data::AboutPerson,
+                "When the player last reported.",
+                Export::Field("updated_at"),
+                Erasure::DeleteRow,
+            ),
+        ],
+    },
+    Table {
         name: "privacy_policies",
         purpose: "Each institute's privacy policy, one row per published version: what people \
                   accept before they watch.",
@@ -1324,6 +1478,8 @@ mod tests {
                 "audit_log",
                 "login_attempts",
                 "resumable_uploads",
+                "guardian_consents",
+                "lecture_progress",
                 "policy_acceptances"
             ]
         );

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lectern_packager::playlist::SegmentEntry;
-use lectern_wire::api::{LectureState, Role};
+use lectern_wire::api::{AgeBand, LectureState, Role};
 
 use super::lectures::{Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker};
 use super::people::User;
@@ -19,6 +19,7 @@ pub(crate) struct NewUser<'a> {
     pub name: &'a str,
     pub password_hash: &'a str,
     pub role: Role,
+    pub age_band: AgeBand,
 }
 
 /// One database behind the store. Emails compare case-insensitively; times are UTC with

@@ -22,6 +22,9 @@
 //! - [`login_attempts`]: failed and in-flight logins, counted for throttling.
 //! - [`raw_chunks`]: the raw chunks capture boxes uploaded from their spools.
 //! - [`resumable_uploads`]: people's resumable uploads in progress (tus).
+//! - [`progress`]: where people are in each lecture and what is kept of their viewing;
+//!   their opt-out of research.
+//! - [`guardians`]: guardians' consents for accounts under 13.
 //! - [`schedules`]: recurring schedules of courses in rooms, and their occurrences.
 //! - [`provision`]: building an institute's world (institutes, users, courses, rooms, boxes).
 //! - [`seed`]: the idempotent demo data.
@@ -40,6 +43,7 @@ mod audit;
 pub mod changes;
 mod courses;
 mod database;
+mod guardians;
 mod jobs;
 mod lectures;
 mod login_attempts;
@@ -47,6 +51,7 @@ mod people;
 mod policies;
 mod postgres;
 pub mod privacy;
+mod progress;
 mod provision;
 mod raw_chunks;
 mod resumable_uploads;
@@ -64,6 +69,7 @@ pub use lectures::{
     WORKER_FRESH_FOR,
 };
 pub use people::User;
+pub use progress::{CohortViewing, LectureProgress, Progress};
 pub use provision::NewAccount;
 pub use resumable_uploads::{ResumableUpload, S3Staging};
 pub use rooms::{RoomError, AGENT_ONLINE_WITHIN};

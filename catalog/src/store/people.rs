@@ -2,7 +2,7 @@
 //! [`super::courses`].
 
 use chrono::{DateTime, Utc};
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 
 use super::database::Database;
 use super::{Store, StoreError};
@@ -16,6 +16,8 @@ pub struct User {
     pub role: Role,
     pub institute_id: String,
     pub institute_name: String,
+    /// An `under_13` account needs a guardian's consent to play anything.
+    pub age_band: AgeBand,
 }
 
 /// A user as both backends select it (`u.id, u.email, …, i.name AS institute_name`).
@@ -27,6 +29,7 @@ pub(super) struct UserRow {
     role: String,
     institute_id: String,
     institute_name: String,
+    age_band: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -34,6 +37,7 @@ impl TryFrom<UserRow> for User {
     fn try_from(r: UserRow) -> Result<User, StoreError> {
         Ok(User {
             role: parse_role(&r.role)?,
+            age_band: parse_age_band(&r.age_band)?,
             id: r.id,
             email: r.email,
             name: r.name,
@@ -59,6 +63,22 @@ pub(super) fn parse_role(text: &str) -> Result<Role, StoreError> {
         "student" => Ok(Role::Student),
         other => Err(StoreError::Corrupt(format!("role {other:?}"))),
     }
+}
+
+/// An age band's text in the `users.age_band` column.
+pub(super) fn age_band_str(band: AgeBand) -> &'static str {
+    match band {
+        AgeBand::Under13 => "under_13",
+        AgeBand::From13To17 => "13_to_17",
+        AgeBand::Adult => "adult",
+    }
+}
+
+pub(super) fn parse_age_band(text: &str) -> Result<AgeBand, StoreError> {
+    [AgeBand::Under13, AgeBand::From13To17, AgeBand::Adult]
+        .into_iter()
+        .find(|band| age_band_str(*band) == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("age band {text:?}")))
 }
 
 impl Store {
@@ -118,5 +138,18 @@ mod tests {
             assert_eq!(parse_role(role_str(role)).unwrap(), role);
         }
         assert!(parse_role("root").is_err());
+    }
+
+    #[test]
+    fn age_bands_round_trip_through_their_column_text() {
+        for band in [AgeBand::Under13, AgeBand::From13To17, AgeBand::Adult] {
+            assert_eq!(parse_age_band(age_band_str(band)).unwrap(), band);
+            // The column holds what the API says.
+            assert_eq!(
+                serde_json::to_value(band).unwrap(),
+                serde_json::Value::from(age_band_str(band))
+            );
+        }
+        assert!(parse_age_band("toddler").is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! boxes and workers. The demo seed, test fixtures and (later) the admin API build with
 //! these; every call is idempotent by the thing's natural key (name, email, code and term).
 
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 
 use super::database::{Database, NewUser};
 use super::{new_id, Store, StoreError};
@@ -17,6 +17,8 @@ pub struct NewAccount<'a> {
     pub role: Role,
     /// An argon2id PHC string (see `auth::hash_password`).
     pub password_hash: &'a str,
+    /// How old they are (an `under_13` account needs a guardian's consent to watch).
+    pub age_band: AgeBand,
 }
 
 impl Store {
@@ -53,6 +55,7 @@ impl Store {
             name: account.name,
             password_hash: account.password_hash,
             role: account.role,
+            age_band: account.age_band,
         };
         on_backend!(self, db => db.insert_user(&user))?;
         Ok(id)

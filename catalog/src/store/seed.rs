@@ -2,7 +2,7 @@
 //! student and a student of the same institute who is not enrolled, one course, one room
 //! with a capture box, one worker. Seeding twice changes nothing (tokens are updated).
 
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 
 use super::database::{Database, NewUser};
 use super::{new_id, Store, StoreError};
@@ -75,6 +75,7 @@ impl Store {
                         name,
                         password_hash: &(seed.hash_password)()?,
                         role,
+                        age_band: AgeBand::Adult,
                     };
                     on_backend!(self, db => db.insert_user(&user))?;
                     id

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lectern_wire::admin::UserInfo;
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 
 use super::courses::is_unique_violation;
 use super::database::{Database, NewUser};
@@ -98,6 +98,7 @@ impl Store {
             name: admin_name,
             role: Role::Admin,
             password_hash: "",
+            age_band: AgeBand::Adult,
         };
         let user = new_user(&user_id, &account);
         let created = on_backend!(self, db => db.create_institute_with_account(
@@ -121,16 +122,18 @@ impl Store {
         }
     }
 
-    /// Sets a user's name and role.
+    /// Sets a user's name, role and age band. Making them `under_13` deletes what was
+    /// recorded of their viewing beyond where to resume, as if it had been so all along.
     #[tracing::instrument(skip(self, name))]
     pub async fn update_user(
         &self,
         user_id: &str,
         name: &str,
         role: Role,
+        age_band: AgeBand,
     ) -> Result<(), StoreError> {
         let role = super::people::role_str(role);
-        on_backend!(self, db => db.update_user(user_id, name, role))
+        on_backend!(self, db => db.update_user(user_id, name, role, age_band))
     }
 
     /// Sets a user's name (they correct their own profile).
@@ -205,6 +208,7 @@ fn new_user<'a>(id: &'a str, account: &NewAccount<'a>) -> NewUser<'a> {
         name: account.name,
         password_hash: account.password_hash,
         role: account.role,
+        age_band: account.age_band,
     }
 }
 

@@ -105,7 +105,9 @@ const MEDIA_NAMES: [&str; 6] = [
 /// One endpoint, called by every caller of its kind, in column order. `path` and `body` may
 /// name `{course}`, `{other_course}`, `{foreign_course}`, `{lecture}`, `{foreign_lecture}`,
 /// `{scratch}`, `{planned}`, `{room}`, `{scratch_room}`, `{agent}`, `{scratch_agent}`,
-/// `{scratch_course}`, `{outsider}`, `{schedule}`, `{held_job}`, `{retry_job}` (see
+/// `{scratch_course}`, `{outsider}`, `{student}` (the enrolled student's id),
+/// `{foreign_student}` (Other College's student's id, where a path wants `{user_id}`),
+/// `{schedule}`, `{held_job}`, `{retry_job}` (see
 /// `fixtures::World`), `{member}` (the outsider's id where a path wants `{id}`),
 /// `{foreign_member}` (the foreign student), `{invited}`, `{institute}`,
 /// `{foreign_institute}`, `{upload}` (a resumable upload LEC101's instructor began) and
@@ -187,6 +189,10 @@ const NEW_USER: &str =
 const ME_PATCH: &str = r#"{"name": "Matrix Person"}"#;
 const EMPTY_POLICY: &str = r#"{"body": "  "}"#;
 const ACCEPT_POLICY: &str = r#"{"version": 1}"#;
+const PROGRESS: &str = r#"{"view": "matrix-view", "position_seconds": 1.5, "watched_seconds": 1.5, "watched": [[0, 1.5]]}"#;
+const PREFERENCES: &str = r#"{"research_opt_out": false}"#;
+const UNDER_13: &str = r#"{"age_band": "under_13"}"#;
+const CONSENT: &str = r#"{"guardian_name": "Gina Guardian", "relation": "mother"}"#;
 const WRONG_PASSWORD: &str = r#"{"password": "not-the-password"}"#;
 const OUTSIDER_PATCH: &str = r#"{"name": "Olle Outsider"}"#;
 const FOREIGN_STUDENT_PATCH: &str = r#"{"name": "Oona Student"}"#;
@@ -303,6 +309,22 @@ const MATRIX: &[Row] = &[
     row(GET, "/api/v1/users/{member}", None, People,                &[401, 404, 404, 404, 404, 404, 200, 404]),
     row(GET, "/api/v1/users/{foreign_member}", None, People,        &[401, 404, 404, 404, 404, 404, 404, 200]),
     row(GET, "/api/v1/users/{missing}", None, People,               &[401, 404, 404, 404, 404, 404, 404, 404]),
+    // Viewing: one's own place in a lecture one may see; aggregates for the course's staff,
+    // who hear that fewer than five students watched (409), while to everyone else they do
+    // not exist.
+    row(GET, "/api/v1/lectures/{lecture}/progress", None, People,   &[401, 200, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/lectures/{foreign_lecture}/progress", None, People, &[401, 404, 404, 200, 404, 404, 404, 200]),
+    row(GET, "/api/v1/lectures/{missing}/progress", None, People,   &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/lectures/{lecture}/analytics", None, People,  &[401, 404, 404, 404, 409, 404, 409, 404]),
+    row(GET, "/api/v1/lectures/{foreign_lecture}/analytics", None, People, &[401, 404, 404, 404, 404, 404, 404, 409]),
+    row(GET, "/api/v1/lectures/{missing}/analytics", None, People,  &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/me/preferences", None, People,                &[401, 200, 200, 200, 200, 200, 200, 200]),
+    // A student's record: for their course's staff and their institute's admins only; not
+    // for the student themselves (they have /me), nor for anyone who is not its student.
+    row(GET, "/api/v1/courses/{course}/students/{student}", None, People, &[401, 404, 404, 404, 200, 404, 200, 404]),
+    row(GET, "/api/v1/courses/{other_course}/students/{student}", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/courses/{course}/students/{outsider}", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(GET, "/api/v1/courses/{foreign_course}/students/{foreign_student}", None, People, &[401, 404, 404, 404, 404, 404, 404, 200]),
     row(GET, "/api/v1/no-such-endpoint", None, People,              &[404, 404, 404, 404, 404, 404, 404, 404]),
     row(GET, "/api/v1/openapi.json", None, People,                 &[200, 200, 200, 200, 200, 200, 200, 200]),
     row(GET, "/healthz", None, People,                              &[200, 200, 200, 200, 200, 200, 200, 200]),
@@ -328,6 +350,11 @@ const MATRIX: &[Row] = &[
     row_with(TUS_PATCH, PATCH, "/api/v1/uploads/{missing}", Some(CHUNK), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
     row_with(TUS, DELETE, "/api/v1/uploads/{upload}", None, People, &[401, 404, 404, 404, 204, 404, 404, 404]),
     row_with(TUS, DELETE, "/api/v1/uploads/{missing}", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(PUT, "/api/v1/lectures/{lecture}/progress", Some(PROGRESS), People, &[401, 204, 404, 404, 204, 404, 204, 404]),
+    row(PUT, "/api/v1/lectures/{foreign_lecture}/progress", Some(PROGRESS), People, &[401, 404, 404, 204, 404, 404, 404, 204]),
+    row(PUT, "/api/v1/lectures/{planned}/progress", Some(PROGRESS), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(PUT, "/api/v1/lectures/{missing}/progress", Some(PROGRESS), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(PUT, "/api/v1/me/preferences", Some(PREFERENCES), People,   &[401, 200, 200, 200, 200, 200, 200, 200]),
     row(DELETE, "/api/v1/lectures/{scratch}", None, People,         &[401, 404, 404, 404, 409, 404, 409, 404]),
     row(DELETE, "/api/v1/lectures/{planned}", None, People,         &[401, 404, 404, 404, 204, 404, 404, 404]),
     // Accounts (sign-up before the institute row below closes it again)
@@ -338,6 +365,13 @@ const MATRIX: &[Row] = &[
     row(PATCH, "/api/v1/users/{member}", Some(OUTSIDER_PATCH), People, &[401, 404, 404, 404, 404, 404, 200, 404]),
     row(PATCH, "/api/v1/users/{foreign_member}", Some(FOREIGN_STUDENT_PATCH), People, &[401, 404, 404, 404, 404, 404, 404, 200]),
     row(POST, "/api/v1/users/{invited}/invitation", None, People,   &[401, 404, 404, 404, 404, 404, 200, 404]),
+    // Guardians' consents: the institute's admins record them for accounts under 13 only.
+    row(POST, "/api/v1/users/{member}/guardian-consent", Some(CONSENT), People, &[401, 404, 404, 404, 404, 404, 409, 404]),
+    row(PATCH, "/api/v1/users/{invited}", Some(UNDER_13), People,   &[401, 404, 404, 404, 404, 404, 200, 404]),
+    row(POST, "/api/v1/users/{invited}/guardian-consent", Some(CONSENT), People, &[401, 404, 404, 404, 404, 404, 201, 404]),
+    row(POST, "/api/v1/users/{missing}/guardian-consent", Some(CONSENT), People, &[401, 404, 404, 404, 404, 404, 404, 404]),
+    row(DELETE, "/api/v1/users/{invited}/guardian-consent", None, People, &[401, 404, 404, 404, 404, 404, 204, 404]),
+    row(DELETE, "/api/v1/users/{invited}/guardian-consent", None, People, &[401, 404, 404, 404, 404, 404, 404, 404]),
     row(POST, "/api/v1/users/{member}/invitation", None, People,    &[401, 404, 404, 404, 404, 404, 409, 404]),
     row(DELETE, "/api/v1/users/{member}", None, People,             &[401, 404, 404, 404, 404, 404, 409, 404]),
     row(DELETE, "/api/v1/users/{invited}", None, People,            &[401, 404, 404, 404, 404, 404, 204, 404]),
@@ -425,7 +459,7 @@ pub fn api_operations() -> Vec<(String, String)> {
                 // Ids read `{id}` as in the OpenAPI document; named parameters keep their name.
                 .map(|part| match part {
                     "{track}" | "{index}" | "{token}" => part,
-                    "{outsider}" => "{user_id}",
+                    "{outsider}" | "{student}" | "{foreign_student}" => "{user_id}",
                     id if id.starts_with('{') => "{id}",
                     plain => plain,
                 })
@@ -453,6 +487,8 @@ fn fill(text: &str, world: &World) -> String {
         .replace("{agent}", &world.agent)
         .replace("{scratch_course}", &world.scratch_course)
         .replace("{outsider}", &world.outsider)
+        .replace("{foreign_student}", &world.foreign_student)
+        .replace("{student}", &world.student)
         .replace("{schedule}", &world.schedule)
         .replace("{held_job}", &world.held_job)
         .replace("{retry_job}", &world.retry_job)

@@ -680,6 +680,37 @@ async fn bad_input_never_gives_a_5xx_or_a_body_that_is_not_the_error_body(db: Db
         reads_still_work(&app, &lecture, &student).await;
     }
 
+    // A person's own reports and choices, and an admin's record of a guardian's consent
+    // (issue 7); the lecture has a segment, so progress reports get past the 404.
+    app.add_segment(&lecture, 0).await;
+    let me = app.get("/api/v1/me", As::Cookie(&student)).await.json();
+    let student_id = me["id"].as_str().unwrap().to_owned();
+    let own = [
+        (
+            format!("/api/v1/lectures/{lecture}/progress"),
+            json!({"view": "v1", "position_seconds": 1.0, "watched_seconds": 1.0,
+                "watched": [[0.0, 1.0]]}),
+        ),
+        (
+            "/api/v1/me/preferences".to_owned(),
+            json!({"research_opt_out": true}),
+        ),
+    ];
+    for (path, valid) in own {
+        let caller = Caller::Cookie(student.clone());
+        check_json_endpoint(&app, Method::PUT, &path, caller, valid).await;
+    }
+    let admin = Caller::Cookie(app.login(ADMIN).await);
+    check_json_endpoint(
+        &app,
+        Method::POST,
+        &format!("/api/v1/users/{student_id}/guardian-consent"),
+        admin,
+        json!({"guardian_name": "Gina Guardian", "relation": "mother"}),
+    )
+    .await;
+    reads_still_work(&app, &lecture, &student).await;
+
     let paths = [
         (
             "/api/v1/agent/recordings/{id}/stop",

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use lectern_catalog::auth;
 use lectern_catalog::store::{Invitation, JobPolicy, NewAccount, NewJob};
 use lectern_wire::admin::NewSchedule;
-use lectern_wire::api::Role;
+use lectern_wire::api::{AgeBand, Role};
 use lectern_wire::jobs::JobKind;
 use serde_json::json;
 
@@ -61,6 +61,8 @@ pub struct World {
     pub scratch_course: String,
     /// The outsider's user id (Demo University, not enrolled in LEC101).
     pub outsider: String,
+    /// The enrolled student's user id (a student of LEC101).
+    pub student: String,
     /// A weekly LEC101 schedule in Demo Hall that starts in 2031 (so no recording of the
     /// tests falls into it).
     pub schedule: String,
@@ -94,6 +96,7 @@ pub async fn build_world(app: &TestApp) -> World {
         name,
         role,
         password_hash: &hash,
+        age_band: AgeBand::Adult,
     };
 
     let demo = store
@@ -154,6 +157,7 @@ pub async fn build_world(app: &TestApp) -> World {
                 name: "Ivy Invited",
                 role: Role::Student,
                 password_hash: "",
+                age_band: AgeBand::Adult,
             },
             Some(&invitation),
             chrono::Utc::now(),
@@ -243,6 +247,11 @@ pub async fn build_world(app: &TestApp) -> World {
         .await
         .unwrap()
         .unwrap();
+    let (student, _) = store
+        .user_for_login(crate::helpers::STUDENT)
+        .await
+        .unwrap()
+        .unwrap();
     let (held_job, retry_job) = claimed_jobs(app, &scratch_lecture).await;
     let upload = resumable_upload(app, &course).await;
     World {
@@ -262,6 +271,7 @@ pub async fn build_world(app: &TestApp) -> World {
         scratch_agent,
         scratch_course,
         outsider: outsider.id,
+        student: student.id,
         schedule,
         foreign_student,
         invited,
@@ -326,4 +336,80 @@ async fn claimed_jobs(app: &TestApp, lecture: &str) -> (String, String) {
             .id
     };
     (claim().await, claim().await)
+}
+
+/// `n` more students of Demo University enrolled in `course`, signed in: (id, cookie).
+pub async fn enrolled_students(app: &TestApp, course: &str, n: usize) -> Vec<(String, String)> {
+    let store = app.state.store();
+    let demo = store
+        .ensure_institute(lectern_catalog::store::DEMO_INSTITUTE)
+        .await
+        .unwrap();
+    let hash = auth::hash_password(PASSWORD).unwrap();
+    let mut students = Vec::new();
+    for i in 0..n {
+        let email = format!("viewer{i}@demo.lectern.test");
+        let name = format!("Vera Viewer {i}");
+        let id = store
+            .ensure_user(&NewAccount {
+                institute_id: &demo,
+                email: &email,
+                name: &name,
+                role: Role::Student,
+                password_hash: &hash,
+                age_band: AgeBand::Adult,
+            })
+            .await
+            .unwrap();
+        store.enrol(course, &id, Role::Student).await.unwrap();
+        students.push((id, app.login(&email).await));
+    }
+    students
+}
+
+/// A capturing LEC101 lecture of 42 seconds (2 s, then four of 10 s: five 10-second parts)
+/// that the demo student may play; returns its id and its course's.
+pub async fn lecture_of_42_seconds(app: &TestApp) -> (String, String) {
+    let lecture = app.start_lecture().await.lecture_id;
+    app.add_segment(&lecture, 0).await;
+    for sequence in 1..=4 {
+        let segment = json!({
+            "track": "presenter", "rung": "720p", "sequence": sequence, "duration": 10.0,
+            "program_date_time": "2026-11-24T09:00:00Z", "discontinuity": false, "bytes": 10
+        });
+        let answer = app
+            .post(
+                &format!("/api/v1/worker/lectures/{lecture}/segments"),
+                As::Bearer(WORKER_TOKEN),
+                segment,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
+    }
+    let course = app
+        .state
+        .store()
+        .lecture(&lecture)
+        .await
+        .unwrap()
+        .unwrap()
+        .course_id;
+    (lecture, course)
+}
+
+/// Sends the player's report on `lecture` as `cookie`.
+pub async fn report_progress(
+    app: &TestApp,
+    cookie: &str,
+    lecture: &str,
+    report: serde_json::Value,
+) -> crate::helpers::Answer {
+    app.send(
+        axum::http::Method::PUT,
+        &format!("/api/v1/lectures/{lecture}/progress"),
+        As::Cookie(cookie),
+        Some(report),
+        &[],
+    )
+    .await
 }

@@ -9,6 +9,7 @@ use lectern_catalog::store::DatabaseKind;
 use lectern_catalog::{app, App, AppState, Config};
 use lectern_wire::agent::RecordingStarted;
 use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection, SqliteConnection};
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -397,4 +398,27 @@ async fn answer(router: &App, request: Request<Body>) -> Answer {
 /// The `token` query value of a URL.
 pub fn token_of(url: &str) -> &str {
     url.split_once("?token=").expect("URL has a token").1
+}
+
+/// Every value of `sql` (one text column) on the catalog's database.
+pub async fn texts(app: &TestApp, sql: &str, bind: Option<&str>) -> Vec<Option<String>> {
+    let url = &app.state.config().database_url;
+    match app.state.store().kind() {
+        DatabaseKind::Sqlite => {
+            let mut conn = SqliteConnection::connect(url).await.unwrap();
+            let mut query = sqlx::query_scalar(sql);
+            if let Some(value) = bind {
+                query = query.bind(value);
+            }
+            query.fetch_all(&mut conn).await.unwrap()
+        }
+        DatabaseKind::Postgres => {
+            let mut conn = PgConnection::connect(url).await.unwrap();
+            let mut query = sqlx::query_scalar(sql);
+            if let Some(value) = bind {
+                query = query.bind(value);
+            }
+            query.fetch_all(&mut conn).await.unwrap()
+        }
+    }
 }

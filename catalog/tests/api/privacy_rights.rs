@@ -7,39 +7,14 @@
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use lectern_catalog::privacy::registry::{Erasure, Subject, TABLES};
-use lectern_catalog::store::DatabaseKind;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use sqlx::{Connection, PgConnection, SqliteConnection};
 
 use crate::fixtures::{build_world, FOREIGN_ADMIN, OTHER_INSTRUCTOR};
-use crate::helpers::{As, Db, TestApp, PASSWORD, STUDENT};
+use crate::helpers::{texts, As, Db, TestApp, PASSWORD, STUDENT};
 
 const ADMIN: &str = "admin@demo.lectern.test";
 const INSTRUCTOR: &str = "instructor@demo.lectern.test";
-
-/// Every value of `sql` (one text column) on the catalog's database.
-async fn texts(app: &TestApp, sql: &str, bind: Option<&str>) -> Vec<Option<String>> {
-    let url = &app.state.config().database_url;
-    match app.state.store().kind() {
-        DatabaseKind::Sqlite => {
-            let mut conn = SqliteConnection::connect(url).await.unwrap();
-            let mut query = sqlx::query_scalar(sql);
-            if let Some(value) = bind {
-                query = query.bind(value);
-            }
-            query.fetch_all(&mut conn).await.unwrap()
-        }
-        DatabaseKind::Postgres => {
-            let mut conn = PgConnection::connect(url).await.unwrap();
-            let mut query = sqlx::query_scalar(sql);
-            if let Some(value) = bind {
-                query = query.bind(value);
-            }
-            query.fetch_all(&mut conn).await.unwrap()
-        }
-    }
-}
 
 /// The person's rows in a registry table, found by its subject column.
 async fn rows_about(app: &TestApp, table: &str, column: &str, key: &str) -> usize {
@@ -70,6 +45,43 @@ async fn me(app: &TestApp, cookie: &str) -> Value {
     let answer = app.get("/api/v1/me", As::Cookie(cookie)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     answer.json()
+}
+
+/// An admin's `PATCH /api/v1/users/{user}`, which must succeed.
+async fn patch_user(app: &TestApp, admin: &str, user: &str, body: Value) {
+    let answer = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/users/{user}"),
+            As::Cookie(admin),
+            Some(body),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+}
+
+/// Gives the student a row in each table about viewing and children: a guardian's consent
+/// (recorded while the institute had their account under 13, kept when it corrected the
+/// band to adult) and their viewing of `lecture`, parts played included.
+async fn consented_and_watched(app: &TestApp, student: &str, lecture: &str) {
+    let id = me(app, student).await["id"].as_str().unwrap().to_owned();
+    let admin = app.login(ADMIN).await;
+    patch_user(app, &admin, &id, json!({"age_band": "under_13"})).await;
+    let body = json!({"guardian_name": "Gina Guardian", "relation": "mother"});
+    let answer = app
+        .post(
+            &format!("/api/v1/users/{id}/guardian-consent"),
+            As::Cookie(&admin),
+            body,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    patch_user(app, &admin, &id, json!({"age_band": "adult"})).await;
+    let report = json!({"view": "v", "position_seconds": 1.5, "watched_seconds": 1.5,
+                        "watched": [[0, 1.5]]});
+    let answer = crate::fixtures::report_progress(app, student, lecture, report).await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.text());
 }
 
 async fn people_correct_their_own_name_and_nothing_else(db: Db) {
@@ -105,8 +117,9 @@ async fn people_correct_their_own_name_and_nothing_else(db: Db) {
 
 async fn an_export_holds_every_registry_field_about_the_person_and_nothing_of_others(db: Db) {
     let app = TestApp::spawn(db).await;
-    build_world(&app).await;
+    let world = build_world(&app).await;
     let student = app.login(STUDENT).await;
+    consented_and_watched(&app, &student, &world.lecture).await;
     // A failed login leaves a throttle row about the student, found by their email's hash
     // (a successful one would clear it).
     let failed = app
@@ -160,9 +173,18 @@ async fn an_export_holds_every_registry_field_about_the_person_and_nothing_of_ot
             }
         }
     }
-    // profile, sessions, enrolments and the failed login at least.
-    assert!(seen_rows >= 4, "{document}");
+    // profile, sessions, enrolments, the failed login, the consent and the viewing at least.
+    assert!(seen_rows >= 6, "{document}");
     assert_eq!(data["profile"][0]["email"], STUDENT);
+    assert_eq!(
+        data["guardian_consent"][0]["guardian_name"],
+        "Gina Guardian"
+    );
+    assert_eq!(
+        data["lecture_progress"][0]["lecture_id"],
+        world.lecture.as_str()
+    );
+    assert_eq!(data["lecture_progress"][0]["watched_parts"], "01");
 
     // Nothing that identifies anyone else: no other person's id, email or name.
     let mut values = Vec::new();
@@ -232,8 +254,9 @@ async fn traces_of(app: &TestApp, id: &str, email: &str, name: &str) -> Vec<Stri
 
 async fn people_erase_themselves_with_their_password(db: Db) {
     let app = TestApp::spawn(db).await;
-    build_world(&app).await;
+    let world = build_world(&app).await;
     let student = app.login(STUDENT).await;
+    consented_and_watched(&app, &student, &world.lecture).await;
     let who = me(&app, &student).await;
     let (id, name) = (who["id"].as_str().unwrap(), who["name"].as_str().unwrap());
     assert!(!traces_of(&app, id, STUDENT, name).await.is_empty());
@@ -363,7 +386,65 @@ async fn an_admin_erases_a_person_and_the_audit_log_is_held_with_its_reason(db: 
     );
 }
 
+/// A consent outlives the admin who recorded it: erasing them clears only their id from it.
+async fn erasing_the_admin_who_recorded_a_consent_keeps_the_consent_without_their_id(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let world = build_world(&app).await;
+    let admin = app.login(ADMIN).await;
+    let second = app.login(OTHER_INSTRUCTOR).await;
+    let who = me(&app, &second).await;
+    let (id, name) = (who["id"].as_str().unwrap(), who["name"].as_str().unwrap());
+    patch_user(&app, &admin, id, json!({"role": "admin"})).await;
+    patch_user(
+        &app,
+        &second,
+        &world.student,
+        json!({"age_band": "under_13"}),
+    )
+    .await;
+    let consent = app
+        .post(
+            &format!("/api/v1/users/{}/guardian-consent", world.student),
+            As::Cookie(&second),
+            json!({"guardian_name": "Gina Guardian", "relation": "mother"}),
+        )
+        .await;
+    assert_eq!(consent.status, StatusCode::CREATED, "{}", consent.text());
+    assert_eq!(consent.json()["recorded_by"], id);
+
+    let erased = app
+        .post(
+            &format!("/api/v1/users/{id}/erasure"),
+            As::Cookie(&admin),
+            json!({}),
+        )
+        .await;
+    assert_eq!(erased.status, StatusCode::OK, "{}", erased.text());
+    assert_eq!(
+        traces_of(&app, id, OTHER_INSTRUCTOR, name).await,
+        Vec::<String>::new()
+    );
+    let child = app
+        .get(
+            &format!("/api/v1/users/{}", world.student),
+            As::Cookie(&admin),
+        )
+        .await
+        .json();
+    assert_eq!(child["guardian_consent"]["guardian_name"], "Gina Guardian");
+    assert_eq!(child["guardian_consent"]["recorded_by"], Value::Null);
+    let student = app.login(STUDENT).await;
+    let playback = app
+        .get(
+            &format!("/api/v1/lectures/{}/playback", world.lecture),
+            As::Cookie(&student),
+        )
+        .await;
+    assert_eq!(playback.status, StatusCode::OK, "the consent stands");
+}
+
 on_both_databases!(
+    erasing_the_admin_who_recorded_a_consent_keeps_the_consent_without_their_id,
     people_correct_their_own_name_and_nothing_else,
     an_export_holds_every_registry_field_about_the_person_and_nothing_of_others,
     people_erase_themselves_with_their_password,

@@ -9,11 +9,11 @@ use crate::store::database::{Database, NewUser};
 use crate::store::lectures::{
     state_str, Agent, LiveAssignment, LiveSessionRow, LiveWorker, Worker,
 };
-use crate::store::people::{role_str, User, UserRow};
+use crate::store::people::{age_band_str, role_str, User, UserRow};
 use crate::store::StoreError;
 
 const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
+    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name, u.age_band";
 
 impl Database for PostgresDb {
     async fn user_for_login(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
@@ -384,8 +384,8 @@ impl Database for PostgresDb {
 
     async fn insert_user(&self, u: &NewUser<'_>) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO users (id, institute_id, email, name, password_hash, role) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, institute_id, email, name, password_hash, role, age_band) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(u.id)
         .bind(u.institute_id)
@@ -393,6 +393,7 @@ impl Database for PostgresDb {
         .bind(u.name)
         .bind(u.password_hash)
         .bind(role_str(u.role))
+        .bind(age_band_str(u.age_band))
         .execute(&self.pool)
         .await?;
         Ok(())

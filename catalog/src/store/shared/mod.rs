@@ -12,11 +12,13 @@
 
 mod audit;
 mod courses;
+mod guardians;
 mod jobs;
 mod lectures;
 mod media;
 mod policies;
 mod privacy;
+mod progress;
 mod resumable_uploads;
 mod rooms;
 mod schedules;

@@ -2,21 +2,27 @@
 //! sign-up, changes and withdrawing an invitation.
 
 use chrono::{DateTime, Utc};
-use lectern_wire::admin::UserInfo;
+use lectern_wire::admin::{GuardianConsent, UserInfo};
+use lectern_wire::api::AgeBand;
 
 use super::super::{read_ts, ts, Db, Driver, Ts};
 use crate::store::database::NewUser;
-use crate::store::people::{parse_role, role_str, User, UserRow};
+use crate::store::people::{age_band_str, parse_age_band, parse_role, role_str, User, UserRow};
 use crate::store::users::{Invitation, UserQuery};
 use crate::store::{Page, StoreError};
 
-/// An account as admins see it; `activated` is computed (`password_hash` is '' until then).
-const INFO_COLUMNS: &str =
-    "id, email, name, role, disabled, password_hash <> '' AS activated, created_at";
+/// An account as admins see it, with its guardian's consent (`u`, and `g` left joined);
+/// `activated` is computed (`password_hash` is '' until then).
+const INFO_COLUMNS: &str = "u.id, u.email, u.name, u.role, u.disabled, \
+     u.password_hash <> '' AS activated, u.created_at, u.age_band, g.guardian_name, \
+     g.relation, g.recorded_by, g.recorded_at";
+
+/// The tables [`INFO_COLUMNS`] reads.
+const INFO_FROM: &str = "users u LEFT JOIN guardian_consents g ON g.user_id = u.id";
 
 /// A signed-in person's columns, for a user joined with their institute.
 const USER_COLUMNS: &str =
-    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name";
+    "u.id, u.email, u.name, u.role, u.institute_id, i.name AS institute_name, u.age_band";
 
 #[derive(sqlx::FromRow)]
 struct InfoRow {
@@ -27,14 +33,30 @@ struct InfoRow {
     disabled: bool,
     activated: bool,
     created_at: Ts,
+    age_band: String,
+    guardian_name: Option<String>,
+    relation: Option<String>,
+    recorded_by: Option<String>,
+    recorded_at: Option<Ts>,
 }
 
 impl TryFrom<InfoRow> for UserInfo {
     type Error = StoreError;
     fn try_from(r: InfoRow) -> Result<UserInfo, StoreError> {
+        let guardian_consent = match (r.guardian_name, r.relation, r.recorded_at) {
+            (Some(guardian_name), Some(relation), Some(recorded_at)) => Some(GuardianConsent {
+                guardian_name,
+                relation,
+                recorded_by: r.recorded_by,
+                recorded_at: read_ts(recorded_at)?,
+            }),
+            _ => None,
+        };
         Ok(UserInfo {
             role: parse_role(&r.role)?,
             created_at: read_ts(r.created_at)?,
+            age_band: parse_age_band(&r.age_band)?,
+            guardian_consent,
             id: r.id,
             email: r.email,
             name: r.name,
@@ -53,8 +75,8 @@ async fn insert_account(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO users (id, institute_id, email, name, password_hash, role, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO users (id, institute_id, email, name, password_hash, role, created_at, \
+         age_band) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(user.id)
     .bind(user.institute_id)
@@ -63,6 +85,7 @@ async fn insert_account(
     .bind(user.password_hash)
     .bind(role_str(user.role))
     .bind(ts(now))
+    .bind(age_band_str(user.age_band))
     .execute(&mut *conn)
     .await?;
     if let Some(invitation) = invitation {
@@ -96,11 +119,11 @@ impl Db {
         page: Page,
     ) -> Result<Vec<UserInfo>, StoreError> {
         let rows: Vec<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM users WHERE institute_id = $1 \
-             AND ($2 IS NULL OR role = $2) \
-             AND ($3 IS NULL OR substr(lower(name), 1, length($3)) = $3 \
-                  OR substr(lower(email), 1, length($3)) = $3) \
-             ORDER BY lower(name), lower(email), id LIMIT $4 OFFSET $5"
+            "SELECT {INFO_COLUMNS} FROM {INFO_FROM} WHERE u.institute_id = $1 \
+             AND ($2 IS NULL OR u.role = $2) \
+             AND ($3 IS NULL OR substr(lower(u.name), 1, length($3)) = $3 \
+                  OR substr(lower(u.email), 1, length($3)) = $3) \
+             ORDER BY lower(u.name), lower(u.email), u.id LIMIT $4 OFFSET $5"
         ))
         .bind(institute_id)
         .bind(query.role.map(role_str))
@@ -118,7 +141,7 @@ impl Db {
         user_id: &str,
     ) -> Result<Option<UserInfo>, StoreError> {
         let row: Option<InfoRow> = sqlx::query_as(&format!(
-            "SELECT {INFO_COLUMNS} FROM users WHERE id = $1 AND institute_id = $2"
+            "SELECT {INFO_COLUMNS} FROM {INFO_FROM} WHERE u.id = $1 AND u.institute_id = $2"
         ))
         .bind(user_id)
         .bind(institute_id)
@@ -176,18 +199,27 @@ impl Db {
         Ok(())
     }
 
+    /// Sets a user's name, role and age band; a child's recorded viewing beyond where to
+    /// resume goes in the same transaction.
     pub(in crate::store) async fn update_user(
         &self,
         user_id: &str,
         name: &str,
         role: &str,
+        age_band: AgeBand,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET name = $2, role = $3 WHERE id = $1")
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE users SET name = $2, role = $3, age_band = $4 WHERE id = $1")
             .bind(user_id)
             .bind(name)
             .bind(role)
-            .execute(&self.pool)
+            .bind(age_band_str(age_band))
+            .execute(&mut *tx)
             .await?;
+        if age_band == AgeBand::Under13 {
+            super::progress::forget_viewing(&mut tx, user_id).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
