@@ -15,7 +15,7 @@ use aws_sdk_s3::config::{
     Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -152,6 +152,24 @@ pub struct S3Storage {
 }
 
 impl S3Storage {
+    /// The object at `key`, ready to read; `None` when there is none.
+    async fn get_object(&self, key: &str) -> Result<Option<GetObjectOutput>, StorageError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(response) => Ok(Some(response)),
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok(None)
+            }
+            Err(e) => Err(s3_error("GetObject", key, e)),
+        }
+    }
+
     /// A client for the bucket in `settings`, after [`S3Settings::validate`]. Nothing is sent
     /// until the first operation; [`Storage::check`] asks the store.
     pub fn new(settings: &S3Settings) -> Result<S3Storage, StorageError> {
@@ -526,19 +544,8 @@ impl Storage for S3Storage {
 
     #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
     async fn get_file(&self, key: &str, path: &Path) -> Result<bool, StorageError> {
-        let response = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
-                return Ok(false)
-            }
-            Err(e) => return Err(s3_error("GetObject", key, e)),
+        let Some(response) = self.get_object(key).await? else {
+            return Ok(false);
         };
         let write = |source| StorageError::Write {
             path: path.to_owned(),
@@ -555,19 +562,8 @@ impl Storage for S3Storage {
 
     #[tracing::instrument(skip(self), fields(bucket = %self.bucket))]
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StorageError> {
-        let response = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
-                return Ok(None)
-            }
-            Err(e) => return Err(s3_error("GetObject", key, e)),
+        let Some(response) = self.get_object(key).await? else {
+            return Ok(None);
         };
         let body = response
             .body
