@@ -269,7 +269,8 @@ fn bad_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, &'static str)>> {
     bad.push((truncated, "not a video or audio file"));
     // An MP4 made for the web (its index first), cut in half: it opens, and ends early.
     let web = dir.join("web.mp4");
-    probe::ffmpeg(&[
+    let web_path = web.to_string_lossy();
+    let inputs = [
         "-f",
         "lavfi",
         "-i",
@@ -280,18 +281,9 @@ fn bad_files(dir: &Path) -> anyhow::Result<Vec<(PathBuf, &'static str)>> {
         AUDIO,
         "-t",
         "12",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-movflags",
-        "+faststart",
-        &web.to_string_lossy(),
-    ])?;
+    ];
+    let output = ["-movflags", "+faststart", &web_path];
+    probe::ffmpeg(&[&inputs[..], H264_AAC, &output[..]].concat())?;
     let bytes = std::fs::read(&web)?;
     let cut = dir.join("web-cut-short.mp4");
     std::fs::write(&cut, &bytes[..bytes.len() / 2])?;
